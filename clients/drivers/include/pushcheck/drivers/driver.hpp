@@ -1,0 +1,67 @@
+// Drivers: perform the engine's Commands against a real endpoint and report Events.
+// Only I/O lives here: a driver never grades anything.
+//
+// Events, identical under both drivers for the same server behaviour:
+// - connected: the opening handshake completed; data = negotiated subprotocol ("" if none).
+// - connect_failed: DNS, TCP, TLS (with OpenSSL's reason), timeout, or a refused upgrade
+//   (http_status = the HTTP status, e.g. 404). data is one human-readable line.
+// - sent: a text or binary frame was written (binary, data, size), or a close frame was
+//   about to be written (data = reason, close_code = code). Pings do not produce `sent`.
+// - received: a whole data message; t and wall_us are taken when its last byte arrived.
+// - pong: a pong control frame arrived (data = payload). Pings from the server are
+//   answered automatically and not reported.
+// - closed: the connection ended, once per connection. close_code = the server's close
+//   code (0: no close frame), clean = the closing handshake completed, by_peer = the
+//   server started it; data = the close reason, or what went wrong ("eof without close
+//   frame", "connection reset", ...).
+// - error: a transport or protocol error while open ("message exceeds N bytes", an invalid
+//   frame, a write timeout); a `closed` follows. Also "not connected" for a command on a
+//   client without an open connection (no `closed` follows then).
+// After the client's close command, messages and pongs are no longer reported (Beast's
+// close drains them). Events of a connection replaced by a new `connect` stop; the old
+// connection is dropped at the TCP level without a close frame. `release` reports nothing.
+#pragma once
+#include "pushcheck/engine/session.hpp"
+#include "pushcheck/net/url.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pushcheck::drivers {
+
+/// Where and how to connect.
+struct TargetOptions {
+    net::Url url;                      // scheme, host, port and path prefix
+    std::string ca_file;               // wss: extra CA bundle (PEM); empty: system CAs
+    bool insecure = false;             // wss: skip certificate verification
+    std::vector<std::pair<std::string, std::string>> headers;  // added to every handshake
+    std::size_t max_message_bytes = 1 << 20;  // a bigger message is an error event, not a crash
+    std::string user_agent = "pushcheck";
+    std::chrono::milliseconds io_timeout{10000};     // a write that makes no progress this long fails the connection
+    std::chrono::milliseconds close_timeout{5000};   // close: the server's close frame and TCP close
+    std::chrono::milliseconds release_timeout{300};  // release: time allowed for a polite close
+};
+
+/// Called after each session finishes (on the driver's thread), e.g. for progress output.
+using SessionDone = std::function<void(engine::Session&)>;
+
+/// Runs sessions to completion, up to `jobs` at once, in the given order. Every session
+/// is done() when run() returns (sessions enforce their own time budget through
+/// next_deadline()/on_time()). After a session is done the driver performs its last
+/// commands, drops every connection it still holds, and calls `done`.
+class Driver {
+public:
+    virtual ~Driver() = default;
+    virtual const char* name() const = 0;
+    virtual void run(const std::vector<engine::Session*>& sessions, int jobs, const SessionDone& done) = 0;
+};
+
+/// One io_context, C++20 coroutines, every client of every running scenario on one thread.
+std::unique_ptr<Driver> make_async_driver(const TargetOptions& target);
+/// Beast's blocking API, one thread per client; every blocking call bounded by a deadline.
+std::unique_ptr<Driver> make_sync_driver(const TargetOptions& target);
+
+} // namespace pushcheck::drivers

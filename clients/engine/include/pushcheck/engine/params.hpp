@@ -1,0 +1,135 @@
+// Parameters of steps and checks: their declared specs (for the loader) and a typed reader
+// of resolved values (for the factories), both reporting errors by file and JSON pointer.
+#pragma once
+#include "pushcheck/engine/matcher.hpp"
+#include "pushcheck/engine/profile.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace pushcheck::engine {
+
+struct ClientDecl;
+
+/// Index of one client (one member of a group counts as one client) in a scenario.
+using ClientId = std::uint32_t;
+inline constexpr ClientId kNoClient = ~ClientId{0};
+
+/// The clients of a scenario with groups expanded: id -> name, and name -> ids.
+class ClientTable {
+public:
+    /// Expands the declarations; throws ConfigError naming the pointer for duplicate names.
+    static ClientTable build(const std::vector<ClientDecl>& decls, const std::string& file);
+
+    std::size_t size() const { return names_.size(); }
+    const std::string& name(ClientId id) const { return names_[id]; }
+    std::optional<ClientId> find(const std::string& member) const;
+    /// Resolves a step's or check's "client" value: a name, a group name, a list of names, or "*".
+    /// Returns the members in declaration order without duplicates; on error sets `error`.
+    std::optional<std::vector<ClientId>> resolve(const nlohmann::json& ref, std::string& error) const;
+    /// "a, b, m (group m1..m20)" for error messages.
+    std::string listing() const;
+
+private:
+    struct Decl { std::string name; int count = 0; ClientId first = 0; };
+    std::vector<std::string> names_;
+    std::vector<Decl> decls_;
+    std::unordered_map<std::string, ClientId> member_index_;
+};
+
+/// JSON type a parameter takes (checked by the loader and again, after profile
+/// references are resolved, by the Params reader).
+enum class ParamType {
+    string,
+    number,        // any number (min applies)
+    duration,      // milliseconds: a number >= 0
+    integer,       // an integer (min applies)
+    boolean,
+    pattern,       // a matcher pattern
+    pattern_pair,  // [pattern, pattern]
+    strings,       // array of strings
+    integers,      // array of integers
+    headers,       // object of string values
+    pointer,       // a JSON pointer: "" or "/..."
+    choice,        // one of `choices`
+    json,          // any JSON value
+};
+
+/// One declared parameter of a step or check.
+struct ParamSpec {
+    std::string name;
+    ParamType type = ParamType::json;
+    bool required = false;
+    std::vector<std::string> choices;  // choice: the allowed strings
+    double min = -std::numeric_limits<double>::infinity();
+};
+
+/// Validates a literal parameter value against its spec; returns "" or the problem.
+/// Values holding a {"$profile": ...} reference are checked after binding instead.
+std::string check_param(const ParamSpec& spec, const nlohmann::json& value, const std::string& file,
+                        const std::string& pointer);
+
+/// True when `v` holds a {"$profile": ...} reference anywhere.
+bool contains_profile_ref(const nlohmann::json& v);
+
+/// Replaces every {"$profile": "path", "times": x, "plus": y} in `v` by the profile value.
+/// Throws ConfigError(file, pointer of the reference, problem) when the path is missing or
+/// times/plus meet a value that is not a number.
+nlohmann::json resolve_profile_refs(const nlohmann::json& v, const Profile& profile, const std::string& file,
+                                    const std::string& pointer);
+
+/// Reads the resolved parameters of one step or check. Defaults may come from the profile
+/// (a dotted path); every error names the scenario file and JSON pointer, or the profile
+/// key when a default is missing.
+class Params {
+public:
+    Params(const nlohmann::json& object, std::string file, std::string pointer, const Profile& profile);
+
+    bool has(const char* key) const;
+    const nlohmann::json& raw(const char* key) const;
+    const std::string& file() const { return file_; }
+    const std::string& pointer() const { return pointer_; }
+    const Profile& profile() const { return profile_; }
+
+    double number(const char* key) const;
+    double number_or(const char* key, double fallback) const;
+    /// The parameter, else the profile value at `profile_path` (which must be a number).
+    double number_or_profile(const char* key, const char* profile_path) const;
+    /// A value of the profile (dotted path), which must be a number; names this step as the user.
+    double profile_number(const char* profile_path, const char* for_key) const;
+    std::int64_t integer_or(const char* key, std::int64_t fallback) const;
+    bool boolean_or(const char* key, bool fallback) const;
+    std::string string_or(const char* key, const std::string& fallback) const;
+    std::string string_or_profile(const char* key, const char* profile_path) const;
+    std::vector<std::string> strings_or(const char* key, std::vector<std::string> fallback) const;
+    std::vector<int> integers_or_profile(const char* key, const char* profile_path) const;
+    std::vector<std::pair<std::string, std::string>> headers(const char* key) const;
+    PatternPtr pattern(const char* key) const;  // required
+    PatternPtr pattern_or_profile(const char* key, const char* profile_path) const;
+    PatternPtr optional_pattern(const char* key) const;  // nullptr when absent
+    PatternPtr pattern_at(const char* key, std::size_t index) const;
+
+    /// Throws ConfigError(file, pointer/key, problem).
+    [[noreturn]] void fail(const char* key, const std::string& problem) const;
+
+private:
+    const nlohmann::json& profile_value(const char* profile_path, const char* for_key) const;
+    std::string where(const char* key) const;
+
+    const nlohmann::json& object_;
+    std::string file_;
+    std::string pointer_;
+    const Profile& profile_;
+};
+
+/// Escapes a key for a JSON pointer (~ -> ~0, / -> ~1).
+std::string pointer_escape(const std::string& key);
+
+} // namespace pushcheck::engine

@@ -1,0 +1,92 @@
+// The result model: what a run found, as reporters read it. No I/O here.
+#pragma once
+#include "pushcheck/engine/histogram.hpp"
+#include "pushcheck/engine/transcript.hpp"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pushcheck::engine {
+
+/// How much a scenario or check matters: must -> fail, should -> non_strict, may -> informational.
+enum class Level { must, should, may };
+
+/// The graded outcome of a check, a step or a whole scenario.
+enum class Verdict { pass, fail, non_strict, informational, harness_error };
+
+const char* to_string(Level l);
+const char* to_string(Verdict v);
+std::optional<Level> level_from_string(const std::string& s);
+std::optional<Verdict> verdict_from_string(const std::string& s);
+/// The verdict a failed item at this level earns.
+Verdict failing_verdict(Level l);
+/// Worst-first order used to combine verdicts: fail > non_strict > harness_error > informational > pass.
+int severity(Verdict v);
+
+/// The outcome of one step or one check inside a scenario.
+struct Finding {
+    std::string kind;      // "step" or "check"
+    std::string name;      // step type ("expect") or check name ("interval")
+    std::string where;     // "steps/3" or "checks/0": JSON pointer into the scenario file
+    Level level = Level::must;
+    Verdict verdict = Verdict::pass;
+    std::string reason;                 // one line; empty on pass
+    std::vector<std::size_t> evidence;  // indices into the scenario's transcript
+    nlohmann::json measurements = nlohmann::json::object();  // e.g. {"p50_ms":..}
+};
+
+/// A named series of samples for charts, e.g. push inter-arrival times of client "a".
+struct Series {
+    std::string name;       // "interval a"
+    std::string unit;       // "ms"
+    double nominal = 0;     // the expected value (0: none)
+    double tolerance = 0;   // allowed deviation around nominal (0: none)
+    std::vector<double> values;
+};
+
+/// Everything known about one scenario run under one driver.
+struct ScenarioResult {
+    std::string id;          // "lifecycle.close_bye"
+    std::string group;       // "lifecycle" (the id up to its last dot)
+    std::string title;
+    std::string description;
+    std::string file;        // the scenario file it came from
+    Level level = Level::must;
+    std::string driver;      // "async" or "sync"
+    Verdict verdict = Verdict::pass;
+    std::string reason;      // one line: why this verdict (the worst finding's reason)
+    double duration_ms = 0;
+    std::vector<Finding> findings;
+    Transcript transcript;
+    Histogram latency;             // push latency samples (us), when measured
+    std::vector<Series> series;    // cadence and other charts
+    nlohmann::json measurements = nlohmann::json::object();  // merged from findings
+};
+
+struct Summary {
+    int total = 0, pass = 0, fail = 0, non_strict = 0, informational = 0, harness_error = 0;
+    void add(Verdict v);
+};
+
+/// A whole pushcheck run.
+struct RunResult {
+    std::string pushcheck_version;
+    std::string target;            // ws://host:port or "embedded (ws://127.0.0.1:PORT)"
+    bool embedded = false;
+    std::string profile_name;
+    nlohmann::json profile = nlohmann::json::object();  // the effective profile values
+    std::vector<std::string> drivers;
+    std::string started_at;        // ISO 8601 UTC
+    double duration_ms = 0;
+    std::string hostname;
+    std::vector<ScenarioResult> scenarios;
+    Summary summary;
+    Histogram latency;             // all scenarios' latency merged
+    bool target_unreachable = false;
+
+    void recompute_summary();
+};
+
+} // namespace pushcheck::engine

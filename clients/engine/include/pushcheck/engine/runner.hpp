@@ -1,0 +1,68 @@
+// The engine: a pure state machine that runs one scenario. No sockets, no threads, no clock.
+#pragma once
+#include "pushcheck/engine/command.hpp"
+#include "pushcheck/engine/profile.hpp"
+#include "pushcheck/engine/result.hpp"
+#include "pushcheck/engine/scenario.hpp"
+#include "pushcheck/engine/session.hpp"
+#include "pushcheck/engine/transcript.hpp"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace pushcheck::engine {
+
+struct RunOptions {
+    double timeout_scale = 1.0;            // multiplies every deadline (not nominal intervals)
+    std::size_t max_message_bytes = 1 << 20;  // recorded for reasons; the driver enforces it
+    int max_json_depth = 64;               // deeper JSON from the target is a finding
+    std::string driver;                    // "async" / "sync": copied into the result
+};
+
+/// Runs one scenario bound to a profile. The driver calls start(), then on_event() for
+/// every Event of every client and on_time() whenever next_deadline() has passed, and
+/// performs the returned Commands in order. When done() is true the driver performs
+/// the final commands (releases) and calls result().
+///
+/// Time is whatever the driver passes in; the engine never reads a clock, so unit tests
+/// drive it with a fake clock and a fake transport.
+class ScenarioRunner : public Session {
+public:
+    /// Resolves profile references and builds the steps; throws ConfigError when the
+    /// scenario needs a profile value that is missing or ill-typed.
+    ScenarioRunner(const Scenario& scenario, const Profile& profile, RunOptions options);
+    ~ScenarioRunner();
+    ScenarioRunner(const ScenarioRunner&) = delete;
+    ScenarioRunner& operator=(const ScenarioRunner&) = delete;
+
+    std::string name() const override;  // the scenario id
+    std::vector<Command> start(SteadyTime now) override;
+    std::vector<Command> on_event(Event event, SteadyTime now) override;
+    /// Also enforces budget(): past it, the running step becomes a harness_error and the
+    /// run ends with releases.
+    std::vector<Command> on_time(SteadyTime now) override;
+    std::optional<SteadyTime> next_deadline() const override;
+    bool done() const override;
+
+    /// The events recorded so far (empty after result(), which moves them out).
+    const Transcript& transcript() const;
+    /// Runs the checks over the transcript and grades everything. Call once, after done():
+    /// the transcript moves into the result. Checks run only when every step passed.
+    ScenarioResult result();
+
+    /// Total time budget: the harness aborts the scenario as harness_error past this.
+    std::chrono::milliseconds budget() const;
+    const Scenario& scenario() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Binds a scenario to a profile without running it (resolves every reference, compiles
+/// every pattern, builds every step and check); throws ConfigError on the first problem.
+void validate_scenario(const Scenario& scenario, const Profile& profile, const RunOptions& options = {});
+
+} // namespace pushcheck::engine

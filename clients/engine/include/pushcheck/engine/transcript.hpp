@@ -1,0 +1,48 @@
+// What drivers report and what checks read: timestamped events per client.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pushcheck::engine {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using WallTime = std::chrono::system_clock::time_point;
+
+/// What happened on one client connection.
+enum class EventKind {
+    connected,       // opening handshake completed (data: negotiated subprotocol)
+    connect_failed,  // no WebSocket session (data: reason; http_status if the server answered)
+    sent,            // a frame left the client (binary, data)
+    received,        // a whole message arrived (binary, data, size)
+    pong,            // a pong control frame arrived (data: payload)
+    closed,          // the connection ended (close_code, clean, data: reason or error text)
+    error,           // a transport or protocol error while open (data: text); a `closed` follows
+};
+
+const char* to_string(EventKind k);
+
+/// One timestamped event of one client. Drivers fill every field but t_us; the engine
+/// sets t_us (microseconds since the scenario started) when it records the event.
+struct Event {
+    EventKind kind = EventKind::error;
+    std::string client;        // client name, e.g. "a" or "m3"
+    int connection = 0;        // 0 for the first connection, +1 for every reconnect
+    std::int64_t t_us = 0;     // steady clock, since scenario start
+    std::int64_t wall_us = 0;  // system clock, microseconds since the Unix epoch
+    bool binary = false;       // sent/received: a binary frame
+    std::string data;          // payload, reason or error text (may be capped, see size)
+    std::size_t size = 0;      // payload size in bytes as seen on the wire
+    int close_code = 0;        // closed: the peer's close code (0: no close frame)
+    bool clean = false;        // closed: closing handshake completed
+    bool by_peer = false;      // closed: the server started the close
+    int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
+};
+
+/// The record of one scenario run, in the order the engine received the events.
+struct Transcript {
+    std::vector<Event> events;
+};
+
+} // namespace pushcheck::engine

@@ -1,0 +1,497 @@
+// ScenarioRunner: runs the steps as a state machine over Events and time, then the checks.
+#include "pushcheck/engine/runner.hpp"
+
+#include "pushcheck/engine/check.hpp"
+#include "pushcheck/engine/error.hpp"
+#include "pushcheck/engine/step.hpp"
+
+#include "engine/util.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <queue>
+
+namespace pushcheck::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::uint32_t kNoTask = ~std::uint32_t{0};
+
+struct BoundStep {
+    const StepInfo* info = nullptr;
+    std::unique_ptr<Step> impl;
+    std::vector<ClientId> targets;  // empty: a step without clients (one task)
+    Level level = Level::must;
+};
+
+struct BoundCheck {
+    const CheckInfo* info = nullptr;
+    std::unique_ptr<Check> impl;
+    Level level = Level::must;
+};
+
+struct HeapEntry {
+    SteadyTime when;
+    std::uint32_t task;
+    std::uint64_t step_serial;
+    bool operator>(const HeapEntry& o) const { return when > o.when; }
+};
+
+std::int64_t micros(SteadyTime::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+Level level_of(const json& item, Level fallback) {
+    if (item.contains("level") && item["level"].is_string())
+        if (auto l = level_from_string(item["level"].get<std::string>())) return *l;
+    return fallback;
+}
+
+} // namespace
+
+struct ScenarioRunner::Impl final : StepContext {
+    Scenario scenario;
+    RunOptions options;
+    ClientTable table;
+    std::vector<ClientState> clients;
+    std::vector<BoundStep> steps;
+    std::vector<BoundCheck> checks;
+    std::chrono::microseconds budget{0};
+
+    Transcript transcript;
+    std::vector<std::unique_ptr<ParsedMessage>> parsed;  // by event index, filled on first use
+
+    bool started = false, finished = false, aborted = false, step_active = false;
+    SteadyTime t0{}, t_end{}, now_{};
+    std::size_t current = 0;
+    std::vector<std::unique_ptr<Task>> tasks;
+    std::vector<std::optional<SteadyTime>> armed;  // the deadline each task has in the heap
+    std::size_t running = 0;
+    std::uint64_t step_serial = 0;
+    mutable std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> heap;
+    std::vector<Command> out;
+    std::vector<Finding> findings;
+    std::optional<Finding> failure;
+
+    // ---- StepContext ----
+    SteadyTime now() const override { return now_; }
+    SteadyTime time_of(std::size_t i) const override {
+        return t0 + std::chrono::microseconds(transcript.events[i].t_us);
+    }
+    std::chrono::microseconds scaled(double ms) const override { return ms_to_us(ms * options.timeout_scale); }
+    ClientState& client(ClientId id) override { return clients[id]; }
+    const Event& event(std::size_t i) const override { return transcript.events[i]; }
+    const ParsedMessage& message(std::size_t i) override {
+        if (parsed.size() <= i) parsed.resize(transcript.events.size());
+        if (!parsed[i]) {
+            const Event& e = transcript.events[i];
+            parsed[i] = std::make_unique<ParsedMessage>(parse_message(e.data, e.binary, options.max_json_depth));
+        }
+        return *parsed[i];
+    }
+    void emit(Command c) override { out.push_back(std::move(c)); }
+    TaskStatus fail(ClientId id, std::string reason, std::vector<std::size_t> evidence) override {
+        if (failure) return TaskStatus::failed;  // the first failure of a step is the one reported
+        const BoundStep& s = steps[current];
+        Finding f;
+        f.kind = "step";
+        f.name = s.info->name;
+        f.where = "steps/" + std::to_string(current);
+        f.level = s.level;
+        f.verdict = failing_verdict(s.level);
+        f.reason = id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason;
+        f.evidence = std::move(evidence);
+        failure = std::move(f);
+        return TaskStatus::failed;
+    }
+
+    // ---- the state machine ----
+    std::vector<Command> take() {
+        std::vector<Command> r;
+        r.swap(out);
+        return r;
+    }
+
+    void arm(std::uint32_t ti) {
+        const auto& d = tasks[ti]->deadline;
+        if (d == armed[ti]) return;
+        armed[ti] = d;
+        if (d) heap.push({*d, ti, step_serial});
+        // Drop stale entries in bulk when they outnumber live ones (receive re-arms per message).
+        if (heap.size() > 64 && heap.size() > 4 * running) {
+            decltype(heap) fresh;
+            for (std::uint32_t i = 0; i < tasks.size(); ++i)
+                if (tasks[i] && armed[i]) fresh.push({*armed[i], i, step_serial});
+            heap.swap(fresh);
+        }
+    }
+
+    void settle(std::uint32_t ti, TaskStatus st) {
+        if (finished) return;
+        if (st == TaskStatus::running) {
+            arm(ti);
+            return;
+        }
+        if (tasks[ti]->client != kNoClient) clients[tasks[ti]->client].task = kNoTask;
+        tasks[ti].reset();
+        armed[ti].reset();
+        --running;
+        if (st == TaskStatus::failed) {
+            if (!failure) fail(kNoClient, "step failed without a reason (internal error)", {});
+            findings.push_back(std::move(*failure));
+            failure.reset();
+            finish();
+        }
+    }
+
+    void start_step(std::size_t i) {
+        step_active = true;
+        ++step_serial;
+        heap = {};
+        tasks.clear();
+        armed.clear();
+        const BoundStep& s = steps[i];
+        if (s.targets.empty()) {
+            tasks.push_back(s.impl->make_task(kNoClient));
+        } else {
+            tasks.reserve(s.targets.size());
+            for (ClientId id : s.targets) {
+                tasks.push_back(s.impl->make_task(id));
+                tasks.back()->client = id;
+            }
+        }
+        armed.resize(tasks.size());
+        running = tasks.size();
+        for (std::uint32_t ti = 0; ti < tasks.size() && !finished; ++ti) {
+            if (tasks[ti]->client != kNoClient) clients[tasks[ti]->client].task = ti;
+            settle(ti, tasks[ti]->start(*this));
+        }
+    }
+
+    void advance() {
+        while (!finished) {
+            if (step_active) {
+                if (running > 0) return;
+                Finding f;
+                f.kind = "step";
+                f.name = steps[current].info->name;
+                f.where = "steps/" + std::to_string(current);
+                f.level = steps[current].level;
+                findings.push_back(std::move(f));
+                step_active = false;
+                ++current;
+            }
+            if (current >= steps.size()) {
+                finish();
+                return;
+            }
+            start_step(current);
+        }
+    }
+
+    void finish() {
+        finished = true;
+        t_end = now_;
+        tasks.clear();
+        armed.clear();
+        heap = {};
+        running = 0;
+        for (auto& c : clients) {
+            c.task = kNoTask;
+            Command r;
+            r.kind = Command::Kind::release;
+            r.client = c.name;
+            r.connection = std::max(0, c.connection);
+            out.push_back(std::move(r));
+        }
+    }
+
+    void harness_error(std::string reason) {
+        Finding f;
+        f.kind = "step";
+        f.name = current < steps.size() ? steps[current].info->name : "scenario";
+        f.where = current < steps.size() ? "steps/" + std::to_string(current) : "";
+        f.level = current < steps.size() ? steps[current].level : scenario.level;
+        f.verdict = Verdict::harness_error;
+        f.reason = std::move(reason);
+        findings.push_back(std::move(f));
+        aborted = true;
+        finish();
+    }
+
+    void update_client(ClientState& c, std::size_t idx) {
+        const Event& e = transcript.events[idx];
+        switch (e.kind) {
+        case EventKind::connected:
+            if (c.state == ConnState::connecting) c.state = ConnState::open;
+            c.connected_at = idx;
+            break;
+        case EventKind::connect_failed:
+            c.state = ConnState::closed;
+            c.failed_at = idx;
+            break;
+        case EventKind::closed:
+            c.state = ConnState::closed;
+            c.closed_at = idx;
+            break;
+        case EventKind::received: c.pending.push(idx); break;
+        case EventKind::pong: c.pongs.push_back(idx); break;
+        case EventKind::sent:
+        case EventKind::error: break;
+        }
+    }
+};
+
+ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile, RunOptions options)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& m = *impl_;
+    m.scenario = scenario;
+    m.options = std::move(options);
+    if (!(m.options.timeout_scale > 0))
+        throw ConfigError("run options", "", "the timeout scale must be a number > 0, got " + util::num(m.options.timeout_scale));
+    if (m.options.max_json_depth < 1) m.options.max_json_depth = 1;
+    const std::string& file = scenario.file;
+    m.table = ClientTable::build(scenario.clients, file);
+    m.clients.resize(m.table.size());
+    for (ClientId i = 0; i < m.table.size(); ++i) m.clients[i].name = m.table.name(i);
+    if (!scenario.steps.is_array() || scenario.steps.empty()) throw ConfigError(file, "/steps", "expected a non-empty array of steps");
+
+    std::vector<char> joined(m.table.size(), 0);
+    std::int64_t budget_us = 0;
+    for (std::size_t i = 0; i < scenario.steps.size(); ++i) {
+        const std::string ptr = "/steps/" + std::to_string(i);
+        const json& raw = scenario.steps[i];
+        if (!raw.is_object() || !raw.contains("step") || !raw["step"].is_string())
+            throw ConfigError(file, ptr, "expected a step object with \"step\"");
+        const StepInfo* info = find_step_type(raw["step"].get<std::string>());
+        if (!info) throw ConfigError(file, ptr + "/step", "unknown step \"" + raw["step"].get<std::string>() + "\"");
+        const json resolved = resolve_profile_refs(raw, profile, file, ptr);
+        BoundStep b;
+        b.info = info;
+        b.level = level_of(resolved, scenario.level);
+        if (info->takes_client) {
+            std::string error;
+            auto targets = m.table.resolve(resolved.contains("client") ? resolved["client"] : json(), error);
+            if (!targets) throw ConfigError(file, ptr + "/client", error);
+            b.targets = std::move(*targets);
+        }
+        b.impl = info->make(Params(resolved, file, ptr, profile));
+        // A reconnect needs an earlier join of the same client: where would it go?
+        for (ClientId id : b.targets) {
+            if (info->name == "join") joined[id] = 1;
+            if (info->name == "reconnect" && !joined[id])
+                throw ConfigError(file, ptr + "/client", "reconnect of client \"" + m.table.name(id) + "\" before any join of it");
+        }
+        budget_us += b.impl->budget(m.options.timeout_scale).count();
+        m.steps.push_back(std::move(b));
+    }
+    if (scenario.checks.is_array())
+        for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
+            const std::string ptr = "/checks/" + std::to_string(i);
+            const json& raw = scenario.checks[i];
+            if (!raw.is_object() || !raw.contains("check") || !raw["check"].is_string())
+                throw ConfigError(file, ptr, "expected a check object with \"check\"");
+            const CheckInfo* info = find_check_type(raw["check"].get<std::string>());
+            if (!info) throw ConfigError(file, ptr + "/check", "unknown check \"" + raw["check"].get<std::string>() + "\"");
+            const json resolved = resolve_profile_refs(raw, profile, file, ptr);
+            std::string error;
+            auto targets = m.table.resolve(resolved.contains("client") ? resolved["client"] : json("*"), error);
+            if (!targets) throw ConfigError(file, ptr + "/client", error);
+            BoundCheck b;
+            b.info = info;
+            b.level = level_of(resolved, scenario.level);
+            b.impl = info->make(Params(resolved, file, ptr, profile), std::move(*targets), m.table);
+            m.checks.push_back(std::move(b));
+        }
+    // Margin for the driver's own latency: 10 % and at least 2 s.
+    m.budget = std::chrono::microseconds(budget_us + std::max<std::int64_t>(2'000'000, budget_us / 10));
+}
+
+ScenarioRunner::~ScenarioRunner() = default;
+
+std::string ScenarioRunner::name() const { return impl_->scenario.id; }
+const Scenario& ScenarioRunner::scenario() const { return impl_->scenario; }
+const Transcript& ScenarioRunner::transcript() const { return impl_->transcript; }
+bool ScenarioRunner::done() const { return impl_->finished; }
+
+std::chrono::milliseconds ScenarioRunner::budget() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(impl_->budget);
+}
+
+std::vector<Command> ScenarioRunner::start(SteadyTime now) {
+    Impl& m = *impl_;
+    if (m.started) return {};
+    m.started = true;
+    m.t0 = m.now_ = now;
+    try {
+        m.advance();
+    } catch (const std::exception& e) {
+        m.harness_error(std::string("internal error: ") + e.what());
+    }
+    return m.take();
+}
+
+std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
+    Impl& m = *impl_;
+    if (!m.started || m.finished) return {};
+    m.now_ = std::max(m.now_, now);
+    event.t_us = micros(m.now_ - m.t0);
+    const std::size_t idx = m.transcript.events.size();
+    m.transcript.events.push_back(std::move(event));
+    try {
+        const Event& e = m.transcript.events[idx];
+        auto id = m.table.find(e.client);
+        // Events of an earlier connection stay in the transcript but satisfy no step.
+        if (!id || e.connection != m.clients[*id].connection) return m.take();
+        ClientState& c = m.clients[*id];
+        m.update_client(c, idx);
+        if (c.task != kNoTask) {
+            std::uint32_t ti = c.task;
+            m.settle(ti, m.tasks[ti]->on_event(m, idx));
+        }
+        m.advance();
+    } catch (const std::exception& e) {
+        m.harness_error(std::string("internal error: ") + e.what());
+    }
+    return m.take();
+}
+
+std::vector<Command> ScenarioRunner::on_time(SteadyTime now) {
+    Impl& m = *impl_;
+    if (!m.started || m.finished) return {};
+    m.now_ = std::max(m.now_, now);
+    if (m.now_ - m.t0 >= m.budget) {
+        m.harness_error(fmt::format("scenario exceeded its time budget of {} ms{}", m.budget.count() / 1000,
+                                    m.current < m.steps.size()
+                                        ? fmt::format(" (step {}, {}, was still running)", m.current, m.steps[m.current].info->name)
+                                        : ""));
+        return m.take();
+    }
+    try {
+        while (!m.finished && !m.heap.empty() && m.heap.top().when <= m.now_) {
+            HeapEntry top = m.heap.top();
+            m.heap.pop();
+            if (top.step_serial != m.step_serial || top.task >= m.tasks.size() || !m.tasks[top.task] ||
+                m.armed[top.task] != top.when)
+                continue;
+            m.armed[top.task].reset();
+            m.tasks[top.task]->deadline.reset();
+            m.settle(top.task, m.tasks[top.task]->on_deadline(m));
+            m.advance();
+        }
+    } catch (const std::exception& e) {
+        m.harness_error(std::string("internal error: ") + e.what());
+    }
+    return m.take();
+}
+
+std::optional<SteadyTime> ScenarioRunner::next_deadline() const {
+    const Impl& m = *impl_;
+    if (!m.started || m.finished) return std::nullopt;
+    while (!m.heap.empty()) {
+        const HeapEntry& top = m.heap.top();
+        if (top.step_serial == m.step_serial && top.task < m.tasks.size() && m.tasks[top.task] &&
+            m.armed[top.task] == top.when)
+            break;
+        m.heap.pop();
+    }
+    SteadyTime end = m.t0 + m.budget;
+    if (m.heap.empty()) return end;
+    return std::min(m.heap.top().when, end);
+}
+
+namespace {
+
+struct CheckCtx final : CheckContext {
+    ScenarioRunner::Impl& m;
+    ScenarioResult& r;
+    std::vector<std::vector<std::size_t>> by_client;
+
+    CheckCtx(ScenarioRunner::Impl& impl, ScenarioResult& res) : m(impl), r(res), by_client(impl.table.size()) {
+        for (std::size_t i = 0; i < m.transcript.events.size(); ++i)
+            if (auto id = m.table.find(m.transcript.events[i].client)) by_client[*id].push_back(i);
+    }
+    const Transcript& transcript() const override { return m.transcript; }
+    const ClientTable& clients() const override { return m.table; }
+    const std::vector<std::size_t>& events_of(ClientId id) const override { return by_client[id]; }
+    const ParsedMessage& message(std::size_t index) override { return m.message(index); }
+    ScenarioResult& result() override { return r; }
+};
+
+} // namespace
+
+ScenarioResult ScenarioRunner::result() {
+    Impl& m = *impl_;
+    ScenarioResult r;
+    r.id = m.scenario.id;
+    r.group = m.scenario.group();
+    r.title = m.scenario.title;
+    r.description = m.scenario.description;
+    r.file = m.scenario.file;
+    r.level = m.scenario.level;
+    r.driver = m.options.driver;
+    if (!m.finished) {
+        if (!m.started) m.started = true, m.t0 = m.now_;
+        m.harness_error("the result was requested before the scenario finished");
+    }
+    r.duration_ms = static_cast<double>(micros(m.t_end - m.t0)) / 1000.0;
+    r.findings = m.findings;
+
+    const bool steps_passed = !m.aborted && std::all_of(m.findings.begin(), m.findings.end(), [](const Finding& f) {
+        return f.verdict == Verdict::pass;
+    });
+    if (steps_passed) {
+        CheckCtx ctx(m, r);
+        for (std::size_t i = 0; i < m.checks.size(); ++i) {
+            const BoundCheck& c = m.checks[i];
+            Finding f;
+            f.kind = "check";
+            f.name = c.info->name;
+            f.where = "checks/" + std::to_string(i);
+            f.level = c.level;
+            CheckOutcome o;
+            try {
+                o = c.impl->run(ctx);
+            } catch (const std::exception& e) {
+                o.status = CheckOutcome::Status::harness_error;
+                o.reason = std::string("internal error: ") + e.what();
+            }
+            switch (o.status) {
+            case CheckOutcome::Status::pass: f.verdict = Verdict::pass; break;
+            case CheckOutcome::Status::fail: f.verdict = failing_verdict(c.level); break;
+            case CheckOutcome::Status::measured:
+                f.verdict = c.level == Level::may ? Verdict::informational : Verdict::pass;
+                break;
+            case CheckOutcome::Status::harness_error: f.verdict = Verdict::harness_error; break;
+            }
+            f.reason = std::move(o.reason);
+            f.evidence = std::move(o.evidence);
+            f.measurements = std::move(o.measurements);
+            r.findings.push_back(std::move(f));
+        }
+    }
+
+    r.verdict = Verdict::pass;
+    for (const auto& f : r.findings)
+        if (severity(f.verdict) > severity(r.verdict)) {
+            r.verdict = f.verdict;
+            r.reason = f.reason;
+        }
+    for (const auto& f : r.findings) {
+        if (!f.measurements.is_object() || f.measurements.empty()) continue;
+        std::string key = f.name;
+        if (r.measurements.contains(key)) key = f.name + "_" + f.where.substr(f.where.find('/') + 1);
+        r.measurements[key] = f.measurements;
+    }
+    r.transcript = std::move(m.transcript);
+    m.transcript = Transcript{};
+    m.parsed.clear();
+    return r;
+}
+
+void validate_scenario(const Scenario& scenario, const Profile& profile, const RunOptions& options) {
+    ScenarioRunner bind(scenario, profile, options);
+}
+
+} // namespace pushcheck::engine

@@ -1,0 +1,125 @@
+// Parsing received payloads once, with a nesting limit, and reading ISO-8601 timestamps.
+#include "pushcheck/engine/matcher.hpp"
+
+#include <array>
+
+namespace pushcheck::engine {
+
+int json_nesting_depth(std::string_view text, int limit) {
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '[' || c == '{') {
+            if (++depth > deepest) {
+                deepest = depth;
+                if (deepest > limit) return deepest;
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+ParsedMessage parse_message(std::string_view data, bool binary, int max_depth) {
+    ParsedMessage m;
+    m.size = data.size();
+    if (binary) {
+        m.kind = ParsedMessage::Kind::binary;
+        return m;
+    }
+    if (json_nesting_depth(data, max_depth) > max_depth) {
+        m.kind = ParsedMessage::Kind::too_deep;
+        m.depth_limit = max_depth;
+        return m;
+    }
+    m.value = nlohmann::json::parse(data, nullptr, false);
+    if (m.value.is_discarded()) {
+        m.kind = ParsedMessage::Kind::not_json;
+        m.value = nullptr;
+        constexpr std::size_t kMax = 60;
+        std::string s = nlohmann::json(std::string(data.substr(0, kMax))).dump(-1, ' ', false,
+                                                                              nlohmann::json::error_handler_t::replace);
+        if (data.size() > kMax) s.insert(s.size() - 1, "...");
+        m.preview = s;
+    } else {
+        m.kind = ParsedMessage::Kind::json;
+    }
+    return m;
+}
+
+namespace {
+
+bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
+    if (at + n > s.size()) return false;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    out = v;
+    return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+} // namespace
+
+std::optional<std::int64_t> parse_iso8601_utc(std::string_view s) {
+    // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+    int year, month, day, hour, minute, second;
+    if (s.size() < 20) return std::nullopt;
+    if (!digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' || !digits(s, 8, 2, day) ||
+        s[10] != 'T' || !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+        !digits(s, 17, 2, second))
+        return std::nullopt;
+    std::size_t i = 19;
+    std::int64_t micros = 0;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        std::size_t start = i;
+        int scale = 100000;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            micros += (s[i] - '0') * scale;
+            scale /= 10;
+            ++i;
+        }
+        if (i == start) return std::nullopt;
+    }
+    if (i != s.size() - 1 || s[i] != 'Z') return std::nullopt;
+    static constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12) return std::nullopt;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    int days_in_month = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+    if (day < 1 || day > days_in_month) return std::nullopt;
+    if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+    return secs * 1000000 + micros;
+}
+
+std::string show_json(const nlohmann::json& v, std::size_t max) {
+    std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (s.size() > max) {
+        s.resize(max);
+        s += "...";
+    }
+    return s;
+}
+
+} // namespace pushcheck::engine

@@ -1,0 +1,37 @@
+// What `pushcheck run` was asked to do, after parsing the command line.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pushcheck::run {
+
+/// The parsed options of `pushcheck run` (and the shared ones of list/validate/report).
+struct RunOptions {
+    std::string target;                 // empty: the embedded reference server
+    std::string ca_file;
+    bool insecure = false;
+    std::vector<std::string> headers;   // "Name: value"
+    std::vector<std::string> scenarios; // files or folders; empty: the installed suite
+    std::vector<std::string> filters;   // globs on ids
+    int jobs = 0;                       // 0: every scenario at once
+    double timeout_scale = 1.0;
+    std::string driver = "async";       // async | sync | both
+    std::string profile = "nowtime";
+    std::vector<std::string> overrides; // key.path=value
+    std::size_t max_message_bytes = 1 << 20;
+    int max_json_depth = 64;
+    std::string json_file, junit_file, html_file;
+    bool quiet = false, verbose = false;
+    int embedded_interval_ms = 250;
+};
+
+/// Where pushcheck finds its data (scenarios/suite, scenarios/profiles).
+struct DataDirs {
+    std::string suite;     // default scenario folder
+    std::string profiles;  // profile folder
+};
+DataDirs find_data_dirs();
+
+} // namespace pushcheck::run

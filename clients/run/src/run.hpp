@@ -1,0 +1,37 @@
+// The commands behind the command line; each returns an exit code and never throws
+// for bad input (ConfigError becomes exit 2 with its message).
+#pragma once
+#include "pushcheck/engine/profile.hpp"
+#include "pushcheck/engine/result.hpp"
+#include "pushcheck/engine/scenario.hpp"
+#include "pushcheck/run/options.hpp"
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace pushcheck::run {
+
+struct ConsoleStyle {
+    bool color = false;  // ANSI colours
+    bool tty = false;    // live progress line
+};
+
+/// The suite as the options select it: profile (with overrides) and filtered scenarios.
+struct Prepared {
+    engine::Profile profile;
+    std::vector<engine::Scenario> scenarios;
+};
+/// Throws engine::ConfigError for a bad profile, override, scenario or an empty selection.
+Prepared prepare(const RunOptions& o, bool embedded);
+/// Writes the --json/--junit/--html files; a write failure turns an ok `code` into exit 2.
+void write_reports(const engine::RunResult& result, const RunOptions& o, std::ostream& err, int& code);
+
+int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& out, std::ostream& err);
+int list_command(const RunOptions& o, const std::string& format, std::ostream& out, std::ostream& err);
+int validate_command(const RunOptions& o, const std::vector<std::string>& files, std::ostream& out,
+                     std::ostream& err);
+int report_command(const RunOptions& o, const std::string& results_file, const ConsoleStyle& style,
+                   std::ostream& out, std::ostream& err);
+
+} // namespace pushcheck::run

@@ -1,0 +1,97 @@
+// Console output: one line per scenario as it finishes, a summary table at the end.
+#include "pushcheck/reports/escape.hpp"
+#include "pushcheck/reports/reporters.hpp"
+#include "text.hpp"
+
+#include <fmt/format.h>
+
+#include <ostream>
+
+namespace pushcheck::reports {
+
+namespace {
+
+using engine::Verdict;
+
+const char* colour_of(Verdict v) {
+    switch (v) {
+    case Verdict::pass: return "\x1b[32m";
+    case Verdict::fail: return "\x1b[1;31m";
+    case Verdict::non_strict: return "\x1b[33m";
+    case Verdict::informational: return "\x1b[36m";
+    case Verdict::harness_error: return "\x1b[35m";
+    }
+    return "";
+}
+constexpr const char* kReset = "\x1b[0m";
+constexpr const char* kDim = "\x1b[2m";
+
+std::string paint(const ConsoleOptions& o, const char* colour, const std::string& s) {
+    return o.color ? colour + s + kReset : s;
+}
+
+std::string badge(Verdict v, const ConsoleOptions& o) {
+    return paint(o, colour_of(v), fmt::format("{:<10}", detail::verdict_label(v)));
+}
+
+bool is_problem(Verdict v) { return v == Verdict::fail || v == Verdict::non_strict || v == Verdict::harness_error; }
+
+constexpr const char* kIndent = "              ";  // lines up with the id after the badge
+
+} // namespace
+
+void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& o, std::ostream& out) {
+    if (o.quiet && !is_problem(s.verdict)) return;
+    out << "  " << badge(s.verdict, o) << "  " << fmt::format("{:<44} {:<6} {:>9}", sanitize_text(s.id),
+                                                           sanitize_text(s.driver), detail::fmt_duration(s.duration_ms))
+        << '\n';
+    if (s.verdict != Verdict::pass && !s.reason.empty())
+        out << kIndent << paint(o, colour_of(s.verdict), sanitize_text(s.reason)) << '\n';
+    const auto& events = s.transcript.events;
+    if (o.verbose) {
+        out << kIndent << paint(o, kDim, fmt::format("transcript ({} events):", events.size())) << '\n';
+        for (const auto& e : events) out << kIndent << detail::event_line(e) << '\n';
+    } else if (is_problem(s.verdict) && !events.empty()) {
+        const std::size_t n = std::min<std::size_t>(events.size(), 5);
+        out << kIndent << paint(o, kDim, fmt::format("last {} of {} events:", n, events.size())) << '\n';
+        for (std::size_t i = events.size() - n; i < events.size(); ++i)
+            out << kIndent << detail::event_line(events[i]) << '\n';
+    }
+}
+
+void print_summary(const engine::RunResult& run, const ConsoleOptions& o, std::ostream& out) {
+    auto row = [&](const std::string& name, const engine::Summary& s) {
+        auto cell = [&](int n, Verdict v, int width) {
+            std::string t = fmt::format("{:>{}}", n, width);
+            return n && v != Verdict::pass ? paint(o, colour_of(v), t) : t;
+        };
+        out << fmt::format("  {:<10} {:>6}", name, s.total) << cell(s.pass, Verdict::pass, 6)
+            << cell(s.fail, Verdict::fail, 6) << cell(s.non_strict, Verdict::non_strict, 12)
+            << cell(s.informational, Verdict::informational, 15) << cell(s.harness_error, Verdict::harness_error, 15)
+            << '\n';
+    };
+    out << '\n' << fmt::format("  {:<10} {:>6}{:>6}{:>6}{:>12}{:>15}{:>15}\n", "driver", "total", "pass", "fail",
+                               "non_strict", "informational", "harness_error");
+    auto drivers = detail::drivers_of(run);
+    for (const auto& d : drivers) {
+        engine::Summary s;
+        for (const auto& sc : run.scenarios)
+            if (sc.driver == d) s.add(sc.verdict);
+        row(sanitize_text(d), s);
+    }
+    if (drivers.size() != 1) row("all", run.summary);
+    if (run.latency.count()) {
+        auto p = detail::percentiles(run.latency);
+        using detail::fmt_us_as_ms;
+        out << fmt::format("  latency ms  p50 {}  p90 {}  p99 {}  max {}  ({} samples)\n", fmt_us_as_ms(p.p50),
+                           fmt_us_as_ms(p.p90), fmt_us_as_ms(p.p99), fmt_us_as_ms(p.max), p.count);
+    }
+    if (run.target_unreachable)
+        out << "  " << paint(o, colour_of(Verdict::fail), "target unreachable: " + sanitize_text(run.target)) << '\n';
+    const Verdict overall = detail::overall_verdict(run);
+    out << "  result " << paint(o, colour_of(overall), detail::verdict_label(overall)) << " in "
+        << detail::fmt_duration(run.duration_ms) << " against " << sanitize_text(run.target) << " (profile "
+        << sanitize_text(run.profile_name) << ")\n";
+}
+
+} // namespace pushcheck::reports

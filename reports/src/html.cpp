@@ -1,0 +1,507 @@
+// The self-contained HTML report: the skeleton, CSS and JS from reports/assets/, a body and
+// inline SVG charts drawn here (so they render with scripts disabled and without network).
+#include "assets.hpp"
+#include "pushcheck/reports/escape.hpp"
+#include "pushcheck/reports/reporters.hpp"
+#include "text.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <set>
+
+namespace pushcheck::reports {
+
+namespace {
+
+using engine::Histogram;
+using engine::RunResult;
+using engine::ScenarioResult;
+using engine::Verdict;
+using detail::fmt_ms;
+using detail::fmt_us_as_ms;
+
+constexpr std::size_t kMaxRows = 250;      // transcript rows shown per scenario (plus evidence)
+constexpr std::size_t kMaxMarkers = 3000;  // timeline markers per scenario
+
+std::string esc(std::string_view s) { return html_escape(s, Lines::escape); }
+std::string vclass(Verdict v) { return std::string("v-") + engine::to_string(v); }
+std::string badge(Verdict v) {
+    return fmt::format("<span class=\"badge {}\">{}</span>", vclass(v), detail::verdict_label(v));
+}
+std::string dump(const nlohmann::json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// A round step of 1, 2 or 5 times a power of ten giving about `ticks` intervals over `range`.
+double nice_step(double range, int ticks) {
+    if (!(range > 0) || !std::isfinite(range)) return 1;
+    double raw = range / ticks;
+    double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    double f = raw / mag;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+}
+
+std::string num(double v) { return fmt::format("{:.1f}", v); }
+
+// ---------------------------------------------------------------- charts
+
+/// Latency histogram: buckets coalesced into at most 48 bars, p50/p90/p99 marked.
+std::string histogram_svg(const Histogram& h, const std::string& what) {
+    if (!h.count()) return "<p class=\"empty\">No latency samples.</p>";
+    const auto& b = h.buckets();
+    std::int64_t lo = b.begin()->first, hi = b.rbegin()->first;
+    if (hi - lo + 1 < 12) {  // a few buckets only: widen so bars do not fill the chart
+        lo = std::max<std::int64_t>(0, lo - 3);
+        hi = lo + 11;
+    }
+    const std::int64_t span = hi - lo + 1;
+    const std::int64_t group = std::max<std::int64_t>(1, (span + 47) / 48);
+    const std::size_t bins = static_cast<std::size_t>((span + group - 1) / group);
+    std::vector<std::uint64_t> counts(bins);
+    for (auto [i, n] : b) counts[static_cast<std::size_t>((i - lo) / group)] += n;
+    const std::uint64_t maxc = *std::max_element(counts.begin(), counts.end());
+
+    const double W = 640, H = 210, ml = 46, mr = 14, mt = 40, mb = 34;
+    const double pw = W - ml - mr, ph = H - mt - mb, bw = pw / static_cast<double>(bins);
+    std::string s = fmt::format(
+        "<svg class=\"chart-svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"Latency histogram of {}\">", W, H,
+        esc(what));
+    // Horizontal grid and count labels.
+    double step = std::max(1.0, nice_step(static_cast<double>(maxc), 4));
+    for (double c = 0; c <= static_cast<double>(maxc) + 1e-9; c += step) {
+        double y = mt + ph - c / static_cast<double>(maxc) * ph;
+        s += fmt::format("<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", ml, num(y), W - mr, num(y));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 6, num(y + 4), c);
+    }
+    for (std::size_t k = 0; k < bins; ++k) {
+        if (!counts[k]) continue;
+        std::int64_t first = lo + static_cast<std::int64_t>(k) * group;
+        std::int64_t last = std::min(hi, first + group - 1);
+        double bh = static_cast<double>(counts[k]) / static_cast<double>(maxc) * ph;
+        s += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} to {} ms: {}</title></rect>",
+                         num(ml + k * bw + 0.5), num(mt + ph - bh), num(std::max(1.0, bw - 1)), num(bh),
+                         fmt_us_as_ms(Histogram::bucket_lower(first)), fmt_us_as_ms(Histogram::bucket_upper(last)),
+                         counts[k]);
+    }
+    auto x_of = [&](std::int64_t us) {
+        double idx = static_cast<double>(Histogram::bucket_index(us) - lo) + 0.5;
+        return ml + std::clamp(idx / static_cast<double>(span), 0.0, 1.0) * pw;
+    };
+    const auto p = detail::percentiles(h);
+    const std::pair<const char*, std::int64_t> marks[] = {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+    int row = 0;
+    for (auto [name, v] : marks) {
+        double x = x_of(v);
+        double ty = 12 + 12 * row++;
+        s += fmt::format("<line class=\"pct\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>", num(x), num(ty + 2),
+                         num(mt + ph));
+        bool right = x > W - 120;
+        s += fmt::format("<text class=\"pct-label\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{} {} ms</text>",
+                         num(right ? x - 4 : x + 4), num(ty), right ? "end" : "start", name, fmt_us_as_ms(v));
+    }
+    s += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>", ml, num(mt + ph), W - mr);
+    // X labels: lower bounds of a few bins (the axis is log-linear, so labels are not evenly spaced values).
+    std::vector<std::size_t> label_bins{0, bins / 4, bins / 2, 3 * bins / 4};
+    label_bins.erase(std::unique(label_bins.begin(), label_bins.end()), label_bins.end());
+    for (auto k : label_bins) {
+        double x = ml + k * bw;
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", num(x), num(mt + ph + 14),
+                         k == 0 ? "start" : "middle",
+                         fmt_us_as_ms(Histogram::bucket_lower(lo + static_cast<std::int64_t>(k) * group)));
+    }
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} ms</text>", W - mr, num(mt + ph + 14),
+                     fmt_us_as_ms(Histogram::bucket_upper(hi)));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">latency (ms, log scale)</text>", ml + pw / 2,
+                     H - 4);
+    s += "</svg>";
+    return s;
+}
+
+/// Push cadence: each inter-arrival time against the nominal interval and its tolerance band.
+std::string series_svg(const engine::Series& se) {
+    if (se.values.empty()) return "<p class=\"empty\">No samples.</p>";
+    const bool band = se.nominal > 0 && se.tolerance > 0;
+    double ymin = *std::min_element(se.values.begin(), se.values.end());
+    double ymax = *std::max_element(se.values.begin(), se.values.end());
+    if (se.nominal > 0) {
+        ymin = std::min(ymin, se.nominal - se.tolerance);
+        ymax = std::max(ymax, se.nominal + se.tolerance);
+    }
+    double pad = (ymax - ymin) * 0.1;
+    if (!(pad > 0)) pad = std::max(1.0, std::fabs(ymax) * 0.1);
+    ymin -= pad;
+    ymax += pad;
+    if (ymin < 0 && *std::min_element(se.values.begin(), se.values.end()) >= 0) ymin = 0;
+
+    const double W = 640, H = 220, ml = 52, mr = 14, mt = 14, mb = 34;
+    const double pw = W - ml - mr, ph = H - mt - mb;
+    const std::size_t n = se.values.size();
+    auto y_of = [&](double v) { return mt + (ymax - v) / (ymax - ymin) * ph; };
+    auto x_of = [&](std::size_t i) {
+        return n == 1 ? ml + pw / 2 : ml + static_cast<double>(i) / static_cast<double>(n - 1) * pw;
+    };
+    std::string s = fmt::format(
+        "<svg class=\"chart-svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{} against the nominal interval\">", W,
+        H, esc(se.name));
+    double step = nice_step(ymax - ymin, 4);
+    for (double t = std::ceil(ymin / step) * step; t <= ymax + 1e-9; t += step) {
+        double y = y_of(t);
+        s += fmt::format("<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", ml, num(y), W - mr, num(y));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 6, num(y + 4), fmt_ms(t));
+    }
+    if (band)
+        s += fmt::format("<rect class=\"band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>nominal {} +- {} {}</title></rect>",
+                         ml, num(y_of(se.nominal + se.tolerance)), pw,
+                         num(y_of(se.nominal - se.tolerance) - y_of(se.nominal + se.tolerance)), fmt_ms(se.nominal),
+                         fmt_ms(se.tolerance), esc(se.unit));
+    if (se.nominal > 0)
+        s += fmt::format("<line class=\"nominal\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>", ml,
+                         num(y_of(se.nominal)), W - mr);
+    std::string pts;
+    for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{}{},{}", i ? " " : "", num(x_of(i)), num(y_of(se.values[i])));
+    s += "<polyline class=\"line\" points=\"" + pts + "\"/>";
+    if (n <= 400)
+        for (std::size_t i = 0; i < n; ++i) {
+            double v = se.values[i];
+            bool out = band && std::fabs(v - se.nominal) > se.tolerance;
+            s += fmt::format("<circle class=\"{}\" cx=\"{}\" cy=\"{}\" r=\"3.5\"><title>#{}: {} {}{}</title></circle>",
+                             out ? "pt-out" : "pt-ok", num(x_of(i)), num(y_of(v)), i + 1, fmt_ms(v), esc(se.unit),
+                             out ? " (outside the tolerance)" : "");
+        }
+    s += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>", ml, num(mt + ph), W - mr);
+    std::vector<std::size_t> ticks{0, (n - 1) / 2, n - 1};
+    ticks.erase(std::unique(ticks.begin(), ticks.end()), ticks.end());
+    for (std::size_t i : ticks)
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x_of(i)), num(mt + ph + 14),
+                         i + 1);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sample # ({} {})</text>", ml + pw / 2, H - 4,
+                     esc(se.name), esc(se.unit));
+    s += "</svg>";
+    return s;
+}
+
+/// The transcript as swimlanes: one lane per client, a marker per event at its time.
+std::string timeline_svg(const ScenarioResult& sc, const std::set<std::size_t>& evidence) {
+    const auto& ev = sc.transcript.events;
+    if (ev.empty()) return "";
+    std::vector<std::string> lanes;
+    for (const auto& e : ev)
+        if (std::find(lanes.begin(), lanes.end(), e.client) == lanes.end()) lanes.push_back(e.client);
+    std::int64_t tmin = 0, tmax = 1;
+    for (const auto& e : ev) {
+        tmin = std::min(tmin, e.t_us);
+        tmax = std::max(tmax, e.t_us);
+    }
+    const double W = 900, ml = 80, mr = 16, mt = 8, lane_h = 26;
+    const double pw = W - ml - mr, H = mt + lane_h * static_cast<double>(lanes.size()) + 30;
+    const double span_ms = static_cast<double>(tmax - tmin) / 1000.0;
+    auto x_of = [&](std::int64_t t) { return ml + static_cast<double>(t - tmin) / static_cast<double>(tmax - tmin) * pw; };
+    std::string s = fmt::format(
+        "<svg class=\"chart-svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"Transcript timeline\">", W, num(H));
+    const double axis_y = mt + lane_h * static_cast<double>(lanes.size());
+    double step = nice_step(span_ms, 8);
+    for (double t = std::ceil(static_cast<double>(tmin) / 1000.0 / step) * step; t <= static_cast<double>(tmax) / 1000.0 + 1e-9;
+         t += step) {
+        double x = x_of(static_cast<std::int64_t>(std::llround(t * 1000.0)));
+        s += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>", num(x), mt, num(axis_y));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x), num(axis_y + 14), fmt_ms(t));
+    }
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time since scenario start (ms)</text>", ml + pw / 2,
+                     num(H - 2));
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+        double y = mt + lane_h * (static_cast<double>(l) + 0.5);
+        s += fmt::format("<line class=\"lane\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>", ml, num(y), W - mr);
+        std::string name = sanitize_text(utf8_prefix(lanes[l], 12));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 8, num(y + 4), esc(name));
+    }
+    std::size_t drawn = 0;
+    for (std::size_t i = 0; i < ev.size() && drawn < kMaxMarkers; ++i, ++drawn) {
+        const auto& e = ev[i];
+        auto lane = static_cast<double>(std::find(lanes.begin(), lanes.end(), e.client) - lanes.begin());
+        double x = x_of(e.t_us), y = mt + lane_h * (lane + 0.5);
+        std::string title = "<title>" + esc(detail::event_line(e, 120)) + "</title>";
+        using K = engine::EventKind;
+        switch (e.kind) {
+        case K::received:
+            s += fmt::format("<circle class=\"ev-recv\" cx=\"{}\" cy=\"{}\" r=\"3.5\">{}</circle>", num(x), num(y), title);
+            break;
+        case K::pong:
+            s += fmt::format("<circle class=\"ev-pong\" cx=\"{}\" cy=\"{}\" r=\"3.5\">{}</circle>", num(x), num(y), title);
+            break;
+        case K::sent:
+            s += fmt::format("<path class=\"ev-sent\" d=\"M{} {}l5 4.5l-5 4.5z\">{}</path>", num(x - 2), num(y - 4.5), title);
+            break;
+        case K::connected:
+            s += fmt::format("<rect class=\"ev-conn\" x=\"{}\" y=\"{}\" width=\"4\" height=\"14\">{}</rect>", num(x - 2),
+                             num(y - 7), title);
+            break;
+        case K::closed:
+            s += fmt::format("<rect class=\"ev-close\" x=\"{}\" y=\"{}\" width=\"4\" height=\"14\">{}</rect>", num(x - 2),
+                             num(y - 7), title);
+            break;
+        case K::error:
+        case K::connect_failed:
+            s += fmt::format("<path class=\"ev-err\" d=\"M{0} {1}l8 8M{0} {2}l8 -8\">{3}</path>", num(x - 4), num(y - 4),
+                             num(y + 4), title);
+            break;
+        }
+        if (evidence.count(i))
+            s += fmt::format("<circle class=\"ev-evidence\" cx=\"{}\" cy=\"{}\" r=\"8\"/>", num(x), num(y));
+    }
+    s += "</svg>";
+    s += "<div class=\"legend\"><span><i style=\"background:var(--accent)\"></i>received</span>"
+         "<span><i style=\"background:var(--pass)\"></i>sent</span>"
+         "<span><i style=\"background:var(--text);border-radius:0\"></i>connected</span>"
+         "<span><i style=\"background:var(--non_strict);border-radius:0\"></i>closed</span>"
+         "<span><i style=\"background:var(--fail)\"></i>error</span>"
+         "<span><i style=\"border:2px solid var(--fail)\"></i>evidence</span></div>";
+    if (drawn < ev.size()) s += fmt::format("<p class=\"empty\">First {} of {} events drawn.</p>", drawn, ev.size());
+    return s;
+}
+
+// ---------------------------------------------------------------- tables
+
+std::string pct_header() {
+    return "<tr><th>Scope</th><th class=\"num\">Samples</th><th class=\"num\">min</th><th class=\"num\">p50</th>"
+           "<th class=\"num\">p90</th><th class=\"num\">p99</th><th class=\"num\">max</th><th class=\"num\">mean</th></tr>";
+}
+
+std::string pct_row(const std::string& label_html, const Histogram& h, bool total = false) {
+    auto p = detail::percentiles(h);
+    return fmt::format("<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                       "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                       total ? " class=\"total\"" : "", label_html, p.count, fmt_us_as_ms(p.min), fmt_us_as_ms(p.p50),
+                       fmt_us_as_ms(p.p90), fmt_us_as_ms(p.p99), fmt_us_as_ms(p.max), fmt_ms(p.mean / 1000.0));
+}
+
+std::string measurements_html(const nlohmann::json& m) {
+    if (!m.is_object() || m.empty()) return "";
+    std::string s = "<dl class=\"kv\">";
+    for (auto it = m.begin(); it != m.end(); ++it)
+        s += "<dt>" + esc(it.key()) + "</dt><dd>" + esc(it->is_string() ? it->get<std::string>() : dump(*it)) + "</dd>";
+    return s + "</dl>";
+}
+
+std::string transcript_table(const ScenarioResult& sc, const std::set<std::size_t>& evidence) {
+    const auto& ev = sc.transcript.events;
+    if (ev.empty()) return "<p class=\"empty\">No transcript events.</p>";
+    // Long transcripts: the start, the end and the evidence with its neighbours.
+    std::vector<bool> show(ev.size(), ev.size() <= kMaxRows);
+    if (ev.size() > kMaxRows) {
+        for (std::size_t i = 0; i < 50; ++i) show[i] = true;
+        for (std::size_t i = ev.size() - (kMaxRows - 50); i < ev.size(); ++i) show[i] = true;
+        for (auto i : evidence)
+            for (std::size_t k = i >= 2 ? i - 2 : 0; k <= i + 2 && k < ev.size(); ++k) show[k] = true;
+    }
+    std::string s = "<div class=\"transcript\"><table><thead><tr><th class=\"num\">#</th><th class=\"num\">time</th>"
+                    "<th>client</th><th></th><th>event</th><th>payload / details</th></tr></thead><tbody>";
+    std::size_t hidden = 0;
+    for (std::size_t i = 0; i < ev.size(); ++i) {
+        if (!show[i]) {
+            ++hidden;
+            continue;
+        }
+        if (hidden) {
+            s += fmt::format("<tr class=\"gap\"><td colspan=\"6\">{} events not shown (the JSON report has all)</td></tr>",
+                             hidden);
+            hidden = 0;
+        }
+        auto v = detail::view_event(ev[i]);
+        const char* dir = v.arrow == "<-" ? "dir-in" : v.arrow == "->" ? "dir-out" : v.arrow == "!!" ? "dir-bad" : "";
+        s += fmt::format("<tr{}><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td>"
+                         "<td>{}</td><td class=\"payload\">{}</td></tr>",
+                         evidence.count(i) ? " class=\"evidence\"" : "", i, esc(v.time), esc(v.who), dir, esc(v.arrow),
+                         esc(v.what), esc(v.payload));
+    }
+    if (hidden)
+        s += fmt::format("<tr class=\"gap\"><td colspan=\"6\">{} events not shown (the JSON report has all)</td></tr>", hidden);
+    return s + "</tbody></table></div>";
+}
+
+std::string findings_table(const ScenarioResult& sc) {
+    if (sc.findings.empty()) return "<p class=\"empty\">No findings recorded.</p>";
+    std::string s = "<table><thead><tr><th>Verdict</th><th>Level</th><th>Item</th><th>Where</th><th>Reason</th>"
+                    "<th>Measurements</th></tr></thead><tbody>";
+    for (const auto& f : sc.findings) {
+        std::string m = f.measurements.is_object() && !f.measurements.empty() ? dump(f.measurements) : "";
+        s += fmt::format("<tr><td>{}</td><td>{}</td><td>{} <code>{}</code></td><td><code>{}</code></td><td>{}</td>"
+                         "<td><code>{}</code></td></tr>",
+                         badge(f.verdict), engine::to_string(f.level), esc(f.kind), esc(f.name), esc(f.where),
+                         esc(f.reason), esc(m));
+    }
+    return s + "</tbody></table>";
+}
+
+// ---------------------------------------------------------------- page sections
+
+std::string header_html(const RunResult& run) {
+    const Verdict overall = detail::overall_verdict(run);
+    return fmt::format("<header class=\"top {}\"><div class=\"top-inner\"><div><div class=\"brand\">pushcheck</div>"
+                       "<h1>Conformance report</h1><div class=\"sub\">{} &middot; profile {}</div></div>"
+                       "<span class=\"badge overall {}\" id=\"overall\">{}</span></div></header>\n",
+                       vclass(overall), esc(run.target), esc(run.profile_name), vclass(overall),
+                       detail::verdict_label(overall));
+}
+
+std::string summary_html(const RunResult& run) {
+    const auto& s = run.summary;
+    std::string out = "<section id=\"summary\">\n";
+    if (run.target_unreachable)
+        out += "<div class=\"alert\">The target was unreachable: " + esc(run.target) + "</div>\n";
+    out += "<div class=\"cards\">";
+    auto card = [&](const char* cls, int n, const char* label) {
+        out += fmt::format("<div class=\"card {}{}\" id=\"count-{}\"><div class=\"n\">{}</div><div class=\"l\">{}</div></div>",
+                           cls, n ? "" : " zero", label, n, label);
+    };
+    card("", s.total, "total");
+    card("v-pass", s.pass, "pass");
+    card("v-fail", s.fail, "fail");
+    card("v-non_strict", s.non_strict, "non_strict");
+    card("v-informational", s.informational, "informational");
+    card("v-harness_error", s.harness_error, "harness_error");
+    out += "</div>\n<div class=\"panel\"><dl class=\"meta\">";
+    auto item = [&](const char* k, const std::string& v_html) {
+        out += fmt::format("<div><dt>{}</dt><dd>{}</dd></div>", k, v_html);
+    };
+    item("Target", esc(run.target) + (run.embedded ? " (embedded server)" : ""));
+    item("Profile", esc(run.profile_name));
+    std::string drivers;
+    for (const auto& d : detail::drivers_of(run)) drivers += (drivers.empty() ? "" : ", ") + esc(d);
+    item("Drivers", drivers);
+    item("Started", esc(run.started_at));
+    item("Duration", esc(detail::fmt_duration(run.duration_ms)));
+    item("Host", esc(run.hostname));
+    item("pushcheck", esc(run.pushcheck_version));
+    item("Latency p99", run.latency.count() ? esc(fmt_us_as_ms(detail::percentiles(run.latency).p99)) + " ms" : "&ndash;");
+    out += "</dl>";
+    if (run.profile.is_object() && !run.profile.empty())
+        out += "<details class=\"profile\"><summary>Profile values</summary><pre>" + html_escape(dump(run.profile, 2), Lines::keep) +
+               "</pre></details>";
+    out += "</div>\n</section>\n";
+    return out;
+}
+
+std::string latency_html(const RunResult& run) {
+    std::string out = "<section id=\"latency\"><h2>Push latency</h2><div class=\"panel\">";
+    if (!run.latency.count()) return out + "<p class=\"empty\">No scenario measured latency.</p></div></section>\n";
+    out += "<div class=\"charts\"><div class=\"chart\"><div class=\"caption\">All scenarios</div>" +
+           histogram_svg(run.latency, "all scenarios") + "</div><div class=\"chart\"><table>" + pct_header() + "<tbody>" +
+           pct_row("All scenarios", run.latency, true);
+    for (std::size_t i = 0; i < run.scenarios.size(); ++i) {
+        const auto& sc = run.scenarios[i];
+        if (!sc.latency.count()) continue;
+        out += pct_row(fmt::format("<a href=\"#s{}\">{}</a> <span class=\"title\">{}</span>", i, esc(sc.id), esc(sc.driver)),
+                       sc.latency);
+    }
+    out += "</tbody></table><p class=\"empty\">Latency is receive time minus the timestamp in the push; it assumes the "
+           "target and pushcheck share a clock.</p></div></div></div></section>\n";
+    return out;
+}
+
+std::string scenario_table(const RunResult& run) {
+    std::string out = "<section id=\"scenarios\"><h2>Scenarios</h2><div class=\"panel\"><div class=\"filters\">"
+                      "<button type=\"button\" data-filter=\"all\" aria-pressed=\"true\">All</button>";
+    const Verdict order[] = {Verdict::fail, Verdict::non_strict, Verdict::harness_error, Verdict::informational,
+                             Verdict::pass};
+    for (Verdict v : order) {
+        int n = 0;
+        for (const auto& s : run.scenarios) n += s.verdict == v;
+        out += fmt::format("<button type=\"button\" data-filter=\"{}\" aria-pressed=\"false\">{} ({})</button>",
+                           engine::to_string(v), engine::to_string(v), n);
+    }
+    out += "<input type=\"search\" id=\"filter-text\" placeholder=\"Filter by id, title, driver or reason\" "
+           "aria-label=\"Filter scenarios\"><span class=\"tools\"><button type=\"button\" id=\"expand-all\">Expand all</button> "
+           "<button type=\"button\" id=\"collapse-all\">Collapse all</button></span>"
+           "<span class=\"count\" id=\"filter-count\"></span></div>\n";
+    if (run.scenarios.empty()) return out + "<p class=\"empty\">No scenario ran.</p></div></section>\n";
+    out += "<table class=\"scenarios\" id=\"scenario-table\"><thead><tr><th>Verdict</th><th>Scenario</th><th>Driver</th>"
+           "<th>Level</th><th class=\"num\">Duration</th><th>Reason</th></tr></thead><tbody>\n";
+    for (std::size_t i = 0; i < run.scenarios.size(); ++i) {
+        const auto& s = run.scenarios[i];
+        out += fmt::format("<tr data-verdict=\"{}\" data-ref=\"s{}\"><td>{}</td><td><a href=\"#s{}\"><code>{}</code></a>"
+                           "<div class=\"title\">{}</div></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
+                           "<td class=\"reason\">{}</td></tr>\n",
+                           engine::to_string(s.verdict), i, badge(s.verdict), i, esc(s.id), esc(s.title), esc(s.driver),
+                           engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)), esc(s.reason));
+    }
+    return out + "</tbody></table></div></section>\n";
+}
+
+std::string scenario_detail(const ScenarioResult& s, std::size_t i) {
+    auto proving = detail::proving_events(s, 0);
+    std::set<std::size_t> evidence(proving.begin(), proving.end());
+    const bool open = s.verdict == Verdict::fail || s.verdict == Verdict::non_strict || s.verdict == Verdict::harness_error;
+    std::string out = fmt::format(
+        "<details class=\"scenario {}\" id=\"s{}\" data-verdict=\"{}\"{}><summary>{}<span class=\"id\"><code>{}</code></span>"
+        "<span>{}</span><span class=\"right\">{} &middot; {} &middot; {}</span></summary><div class=\"body\">",
+        vclass(s.verdict), i, engine::to_string(s.verdict), open ? " open" : "", badge(s.verdict), esc(s.id), esc(s.title),
+        esc(s.driver), engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)));
+    if (!s.description.empty()) out += "<p class=\"desc\">" + esc(s.description) + "</p>";
+    if (!s.reason.empty())
+        out += fmt::format("<div class=\"reason-box {}\"><strong>Reason:</strong> {}</div>", vclass(s.verdict), esc(s.reason));
+    if (!s.file.empty()) out += "<p class=\"desc\">Scenario file <code>" + esc(s.file) + "</code></p>";
+    out += "<h3>Findings</h3>" + findings_table(s);
+    if (s.measurements.is_object() && !s.measurements.empty())
+        out += "<h3>Measurements</h3>" + measurements_html(s.measurements);
+    if (s.latency.count() || !s.series.empty()) {
+        out += "<h3>Latency and cadence</h3><div class=\"charts\">";
+        if (s.latency.count())
+            out += "<div class=\"chart\"><div class=\"caption\">Push latency</div>" + histogram_svg(s.latency, s.id) +
+                   "<table>" + pct_header() + "<tbody>" + pct_row("this scenario", s.latency) + "</tbody></table></div>";
+        for (const auto& se : s.series) {
+            std::string caption = esc(se.name);
+            if (se.nominal > 0)
+                caption += fmt::format(" &middot; nominal {} {}", fmt_ms(se.nominal), esc(se.unit)) +
+                           (se.tolerance > 0 ? fmt::format(" &plusmn; {}", fmt_ms(se.tolerance)) : "");
+            out += "<div class=\"chart\"><div class=\"caption\">Push cadence: " + caption + "</div>" + series_svg(se) +
+                   "</div>";
+        }
+        out += "</div>";
+    }
+    out += fmt::format("<h3>Transcript ({} events)</h3>", s.transcript.events.size());
+    out += timeline_svg(s, evidence) + transcript_table(s, evidence);
+    out += "</div></details>\n";
+    return out;
+}
+
+std::string body_html(const RunResult& run) {
+    std::string out = header_html(run);
+    out += "<main>\n" + summary_html(run) + scenario_table(run) + latency_html(run);
+    out += "<section id=\"details\"><h2>Details</h2>\n";
+    for (std::size_t i = 0; i < run.scenarios.size(); ++i) out += scenario_detail(run.scenarios[i], i);
+    out += "</section>\n</main>\n";
+    out += "<footer>Generated by pushcheck " + esc(run.pushcheck_version) +
+           ". This file is self-contained: it loads nothing from the network.</footer>";
+    return out;
+}
+
+} // namespace
+
+void write_html(const RunResult& run, std::ostream& out) {
+    const std::string_view skel = assets::report_html;
+    // Slots are filled in one pass over the skeleton, so inserted text is never rescanned.
+    std::size_t pos = 0;
+    while (pos < skel.size()) {
+        auto open = skel.find("{{", pos);
+        auto close = open == std::string_view::npos ? open : skel.find("}}", open);
+        if (close == std::string_view::npos) {
+            out << skel.substr(pos);
+            break;
+        }
+        out << skel.substr(pos, open - pos);
+        std::string_view slot = skel.substr(open + 2, close - open - 2);
+        if (slot == "css") out << assets::report_css;
+        else if (slot == "js") out << assets::report_js;
+        else if (slot == "title") out << "pushcheck report: " << esc(run.target);
+        else if (slot == "version") out << esc(run.pushcheck_version);
+        else if (slot == "body") out << body_html(run);
+        else out << skel.substr(open, close + 2 - open);
+        pos = close + 2;
+    }
+}
+
+} // namespace pushcheck::reports

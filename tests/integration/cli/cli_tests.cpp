@@ -1,0 +1,204 @@
+// pushcheck's command line, run in-process: exit codes, messages, list/validate/report.
+#include "pushcheck/run/app.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <random>
+#include <set>
+#include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using pushcheck::run::main_entry;
+
+namespace {
+
+struct Outcome {
+    int code;
+    std::string out, err;
+};
+
+Outcome pushcheck(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int code = main_entry(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+// A fresh folder under the system temp dir, removed at scope exit.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::random_device rd;
+        path = fs::temp_directory_path() / ("pushcheck-cli-" + std::to_string(rd()));
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string file(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+};
+
+// A loopback port with nothing listening: bind, read the port, close.
+int closed_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+} // namespace
+
+TEST_CASE("--version and --help exit 0", "[cli]") {
+    auto v = pushcheck({"--version"});
+    CHECK(v.code == 0);
+    CHECK(v.out.find("pushcheck ") != std::string::npos);
+    auto h = pushcheck({"run", "--help"});
+    CHECK(h.code == 0);
+    CHECK(h.out.find("--target") != std::string::npos);
+}
+
+TEST_CASE("bad usage exits 2 with a message", "[cli][exit2]") {
+    auto none = pushcheck({});
+    CHECK(none.code == 2);
+    auto unknown = pushcheck({"run", "--no-such-flag"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("--no-such-flag") != std::string::npos);
+    auto driver = pushcheck({"run", "--driver", "threads"});
+    CHECK(driver.code == 2);
+    CHECK(driver.err.find("threads") != std::string::npos);
+    auto url = pushcheck({"run", "--target", "http://127.0.0.1:1"});
+    CHECK(url.code == 2);
+    CHECK(url.err.find("not a ws:// or wss:// URL") != std::string::npos);
+    auto header = pushcheck({"run", "--header", "no colon here", "--filter", "handshake.*"});
+    CHECK(header.code == 2);
+    CHECK(header.err.find("Name: value") != std::string::npos);
+}
+
+TEST_CASE("an unknown profile key or an ill-typed value exits 2 naming the key", "[cli][exit2]") {
+    auto unknown = pushcheck({"run", "--set", "push.intervall_ms=200"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("push.intervall_ms") != std::string::npos);
+    auto typed = pushcheck({"run", "--set", "push.interval_ms=\"fast\""});
+    CHECK(typed.code == 2);
+    CHECK(typed.err.find("push.interval_ms") != std::string::npos);
+    auto profile = pushcheck({"run", "--profile", "no-such-profile"});
+    CHECK(profile.code == 2);
+    CHECK(profile.err.find("no-such-profile") != std::string::npos);
+}
+
+TEST_CASE("a malformed scenario file exits 2 naming file, line and column", "[cli][exit2]") {
+    TempDir t;
+    auto bad = t.file("bad.json", "{\n  \"id\": \"x.y\",\n  \"steps\": [ oops ]\n}\n");
+    auto r = pushcheck({"run", "--scenarios", bad});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("bad.json") != std::string::npos);
+    CHECK(r.err.find("3:") != std::string::npos);  // line 3
+    auto v = pushcheck({"validate", bad});
+    CHECK(v.code == 2);
+    CHECK(v.err.find("bad.json") != std::string::npos);
+}
+
+TEST_CASE("an unknown step lists the known ones", "[cli][exit2]") {
+    TempDir t;
+    auto f = t.file("typo.json", R"({"id": "x.typo", "title": "t", "description": "d", "level": "must",
+        "clients": [{"name": "a"}], "steps": [{"step": "jion", "client": "a"}]})");
+    auto r = pushcheck({"validate", f});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("/steps/0") != std::string::npos);
+    CHECK(r.err.find("jion") != std::string::npos);
+    CHECK(r.err.find("join") != std::string::npos);
+}
+
+TEST_CASE("validate accepts the shipped suite and profile", "[cli]") {
+    std::vector<std::string> args{"validate"};
+    for (auto& e : fs::directory_iterator(fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "suite"))
+        args.push_back(e.path().string());
+    args.push_back((fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "profiles" / "nowtime.json").string());
+    auto r = pushcheck(args);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("(profile nowtime)") != std::string::npos);
+}
+
+TEST_CASE("an unreachable target exits 3", "[cli][exit3]") {
+    auto port = std::to_string(closed_port());
+    auto r = pushcheck({"run", "--target", "ws://127.0.0.1:" + port, "--filter", "handshake.*", "-q"});
+    CHECK(r.code == 3);
+    CHECK(r.err.find("unreachable") != std::string::npos);
+}
+
+TEST_CASE("a passing run against the embedded server exits 0 and writes reports", "[cli][exit0]") {
+    TempDir t;
+    auto json = (t.path / "r" / "results.json").string();
+    auto r = pushcheck({"run", "--filter", "handshake.join_welcome", "--filter", "lifecycle.close_bye",
+                        "--json", json});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("handshake.join_welcome") != std::string::npos);
+    auto doc = nlohmann::json::parse(slurp(json));
+    CHECK(doc["summary"]["total"] == 2);
+    CHECK(doc["summary"]["pass"] == 2);
+
+    // Re-render from the saved run.
+    auto junit = (t.path / "junit.xml").string();
+    auto rep = pushcheck({"report", json, "--junit", junit, "-q"});
+    CHECK(rep.code == 0);
+    CHECK(slurp(junit).find("handshake.join_welcome") != std::string::npos);
+}
+
+TEST_CASE("a must-level failure exits 1 and names the mismatch", "[cli][exit1]") {
+    // A profile whose welcome the reference server does not send.
+    auto r = pushcheck({"run", "--filter", "handshake.join_welcome", "--set",
+                        R"(welcome.match={"status": 201, "event": "notification"})"});
+    INFO(r.out << r.err);
+    CHECK(r.code == 1);
+    CHECK(r.out.find("/status") != std::string::npos);
+}
+
+TEST_CASE("--driver both runs each scenario under each driver", "[cli][drivers]") {
+    TempDir t;
+    auto json = (t.path / "results.json").string();
+    auto r = pushcheck({"run", "--driver", "both", "--filter", "lifecycle.close_bye", "--json", json, "-q"});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    auto doc = nlohmann::json::parse(slurp(json));
+    REQUIRE(doc["scenarios"].size() == 2);
+    std::set<std::string> drivers;
+    for (auto& s : doc["scenarios"]) {
+        drivers.insert(s["driver"].get<std::string>());
+        CHECK(s["verdict"] == "pass");
+    }
+    CHECK(drivers == std::set<std::string>{"async", "sync"});
+}
+
+TEST_CASE("docs/conformance.md is generated from the suite and not stale", "[cli][docs]") {
+    auto r = pushcheck({"list", "--format", "markdown"});
+    REQUIRE(r.code == 0);
+    std::string doc = slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "docs" / "conformance.md");
+    auto begin = doc.find("<!-- BEGIN GENERATED: pushcheck list --format markdown -->\n");
+    auto end = doc.find("<!-- END GENERATED -->");
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    begin += std::string("<!-- BEGIN GENERATED: pushcheck list --format markdown -->\n").size();
+    INFO("regenerate with: build/bin/pushcheck list --format markdown, between the markers in docs/conformance.md");
+    CHECK(doc.substr(begin, end - begin) == r.out);
+}
