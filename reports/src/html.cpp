@@ -47,6 +47,13 @@ double nice_step(double range, int ticks) {
 
 std::string num(double v) { return fmt::format("{:.1f}", v); }
 
+/// An axis label with as many decimals as the tick step needs ("0", "200", "0.25").
+std::string tick(double v, double step) {
+    int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+    if (std::fabs(v) < step * 1e-6) v = 0;  // no "-0"
+    return fmt::format("{:.{}f}", v, std::clamp(decimals, 0, 6));
+}
+
 // ---------------------------------------------------------------- charts
 
 /// Latency histogram: buckets coalesced into at most 48 bars, p50/p90/p99 marked.
@@ -151,7 +158,7 @@ std::string series_svg(const engine::Series& se) {
     for (double t = std::ceil(ymin / step) * step; t <= ymax + 1e-9; t += step) {
         double y = y_of(t);
         s += fmt::format("<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", ml, num(y), W - mr, num(y));
-        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 6, num(y + 4), fmt_ms(t));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 6, num(y + 4), tick(t, step));
     }
     if (band)
         s += fmt::format("<rect class=\"band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>nominal {} +- {} {}</title></rect>",
@@ -208,7 +215,7 @@ std::string timeline_svg(const ScenarioResult& sc, const std::set<std::size_t>& 
          t += step) {
         double x = x_of(static_cast<std::int64_t>(std::llround(t * 1000.0)));
         s += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>", num(x), mt, num(axis_y));
-        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x), num(axis_y + 14), fmt_ms(t));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x), num(axis_y + 14), tick(t, step));
     }
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time since scenario start (ms)</text>", ml + pw / 2,
                      num(H - 2));
@@ -328,7 +335,7 @@ std::string findings_table(const ScenarioResult& sc) {
                     "<th>Measurements</th></tr></thead><tbody>";
     for (const auto& f : sc.findings) {
         std::string m = f.measurements.is_object() && !f.measurements.empty() ? dump(f.measurements) : "";
-        s += fmt::format("<tr><td>{}</td><td>{}</td><td>{} <code>{}</code></td><td><code>{}</code></td><td>{}</td>"
+        s += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"item\">{} <code>{}</code></td><td class=\"where\"><code>{}</code></td><td>{}</td>"
                          "<td><code>{}</code></td></tr>",
                          badge(f.verdict), engine::to_string(f.level), esc(f.kind), esc(f.name), esc(f.where),
                          esc(f.reason), esc(m));
@@ -413,7 +420,7 @@ std::string scenario_table(const RunResult& run) {
         out += fmt::format("<button type=\"button\" data-filter=\"{}\" aria-pressed=\"false\">{} ({})</button>",
                            engine::to_string(v), engine::to_string(v), n);
     }
-    out += "<input type=\"search\" id=\"filter-text\" placeholder=\"Filter by id, title, driver or reason\" "
+    out += "<input type=\"search\" id=\"filter-text\" placeholder=\"Filter by id, title or reason\" "
            "aria-label=\"Filter scenarios\"><span class=\"tools\"><button type=\"button\" id=\"expand-all\">Expand all</button> "
            "<button type=\"button\" id=\"collapse-all\">Collapse all</button></span>"
            "<span class=\"count\" id=\"filter-count\"></span></div>\n";

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <istream>
 #include <iterator>
 #include <ostream>
@@ -146,6 +147,37 @@ ordered_json scenario_json(const ScenarioResult& s) {
     for (const auto& e : s.transcript.events) events.push_back(event_json(e));
     j["transcript"] = std::move(events);
     return j;
+}
+
+/// Indented JSON, but an array of scalars stays on one line ([133, 1], evidence, series values).
+void pretty(const ordered_json& j, int indent, std::string& out) {
+    auto scalar = [](const ordered_json& x) { return !x.is_object() && !x.is_array(); };
+    auto dump = [](const ordered_json& x) { return x.dump(-1, ' ', false, json::error_handler_t::replace); };
+    const std::string pad(static_cast<std::size_t>(indent) + 2, ' ');
+    if (j.is_object() && !j.empty()) {
+        out += "{\n";
+        bool first = true;
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            out += first ? "" : ",\n";
+            first = false;
+            out += pad + dump(ordered_json(it.key())) + ": ";
+            pretty(it.value(), indent + 2, out);
+        }
+        out += "\n" + std::string(static_cast<std::size_t>(indent), ' ') + "}";
+    } else if (j.is_array() && !j.empty() && !std::all_of(j.begin(), j.end(), scalar)) {
+        out += "[\n";
+        for (std::size_t i = 0; i < j.size(); ++i) {
+            out += i ? ",\n" + pad : pad;
+            pretty(j[i], indent + 2, out);
+        }
+        out += "\n" + std::string(static_cast<std::size_t>(indent), ' ') + "]";
+    } else if (j.is_array() && !j.empty()) {
+        out += "[";
+        for (std::size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + dump(j[i]);
+        out += "]";
+    } else {
+        out += dump(j);
+    }
 }
 
 // ---------------------------------------------------------------- reader
@@ -475,7 +507,9 @@ void write_json(const RunResult& run, std::ostream& out) {
     for (const auto& sc : run.scenarios) scenarios.push_back(scenario_json(sc));
     doc["scenarios"] = std::move(scenarios);
     // Strings other than payloads (reasons quoting a server) get U+FFFD for invalid UTF-8.
-    out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    std::string text;
+    pretty(doc, 0, text);
+    out << text << '\n';
 }
 
 RunResult read_json(std::istream& in, const std::string& file_name) {

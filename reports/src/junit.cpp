@@ -188,7 +188,7 @@ std::string figures_text(const RunResult& run, const std::string& driver, const 
     for (auto* s : ss)
         if (s->verdict == Verdict::non_strict || s->verdict == Verdict::informational)
             notes += fmt::format("  {:<10} {}: {}\n", detail::verdict_label(s->verdict), s->id, s->reason);
-    if (!notes.empty()) out += "\nnot strict, not failing (see also the .should suite):\n" + notes;
+    if (!notes.empty()) out += "\ngraded below a failure (SHOULD failures are also in the .should suite):\n" + notes;
     return out;
 }
 

@@ -1,0 +1,178 @@
+// The results document: golden output, round trip, errors naming the JSON pointer, the schema.
+#include "fixture.hpp"
+#include "pushcheck/engine/error.hpp"
+#include "pushcheck/reports/reporters.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace pushcheck;
+using namespace pushcheck::test;
+using nlohmann::json;
+
+namespace {
+
+engine::RunResult read(const std::string& text) {
+    std::istringstream in(text);
+    return reports::read_json(in, "results.json");
+}
+
+/// Validates documents against reports/results.schema.json with Python's jsonschema.
+int validate(const std::vector<std::string>& files, const std::string& log) {
+    INFO("python: " PUSHCHECK_PYTHON " with jsonschema (Debian: python3-jsonschema)");
+    REQUIRE(std::string(PUSHCHECK_PYTHON) != "");
+    static const char* script = R"(import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    for e in validator.iter_errors(json.load(open(path, encoding="utf-8"))):
+        bad += 1
+        print(path, "/" + "/".join(str(p) for p in e.absolute_path), e.message[:300])
+sys.exit(1 if bad else 0)
+)";
+    std::string py = write_artifact("validate_results.py", script);
+    std::string cmd = std::string(PUSHCHECK_PYTHON) + " '" + py + "' '" PUSHCHECK_RESULTS_SCHEMA "'";
+    for (const auto& f : files) cmd += " '" + f + "'";
+    int rc = run_command(cmd, log);
+    INFO(read_text(log));
+    return rc;
+}
+
+/// Expects read_json to reject `doc` with a ConfigError at `pointer` mentioning `problem`.
+void expect_error(const json& doc, const std::string& pointer, const std::string& problem) {
+    try {
+        read(doc.dump());
+        FAIL("accepted a malformed document; expected an error at " << pointer);
+    } catch (const engine::ConfigError& e) {
+        INFO(e.what());
+        CHECK(e.file() == "results.json");
+        CHECK(e.where() == pointer);
+        CHECK(e.problem().find(problem) != std::string::npos);
+    }
+}
+
+} // namespace
+
+TEST_CASE("results JSON matches the golden file", "[json]") {
+    check_golden("results.json", json_of(make_run()));
+}
+
+TEST_CASE("results JSON round-trips: write, read, write gives identical text", "[json]") {
+    for (const auto& run : {make_run(), make_hostile_run()}) {
+        const std::string first = json_of(run);
+        const std::string second = json_of(read(first));
+        CHECK(first == second);
+    }
+}
+
+TEST_CASE("reports re-rendered from the JSON equal the direct ones", "[json]") {
+    for (const auto& run : {make_run(), make_hostile_run()}) {
+        const auto back = read(json_of(run));
+        CHECK(junit_of(back) == junit_of(run));
+        CHECK(html_of(back) == html_of(run));
+    }
+}
+
+TEST_CASE("payloads that are not UTF-8 survive exactly, as base64", "[json]") {
+    const auto run = make_hostile_run();
+    const auto back = read(json_of(run));
+    REQUIRE(back.scenarios.size() == run.scenarios.size());
+    const auto& a = run.scenarios[0].transcript.events;
+    const auto& b = back.scenarios[0].transcript.events;
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        CHECK(a[i].data == b[i].data);
+        CHECK(a[i].binary == b[i].binary);
+        CHECK(a[i].t_us == b[i].t_us);
+    }
+    CHECK(json_of(run).find("\"data_base64\"") != std::string::npos);
+}
+
+TEST_CASE("latency histograms from several result files merge exactly", "[json]") {
+    auto r1 = make_run();
+    auto r2 = make_run();
+    r2.scenarios[0].latency.add(123456, 3);
+    r2.recompute_summary();
+    engine::Histogram direct = r1.latency;
+    direct.merge(r2.latency);
+    engine::Histogram merged = read(json_of(r1)).latency;
+    merged.merge(read(json_of(r2)).latency);
+    CHECK(merged.buckets() == direct.buckets());
+    CHECK(merged.count() == direct.count());
+    CHECK(merged.quantile(0.99) == direct.quantile(0.99));
+    CHECK(merged.max() == 123456);
+}
+
+TEST_CASE("malformed results name the JSON pointer", "[json]") {
+    const json good = json::parse(json_of(make_run()));
+    REQUIRE_NOTHROW(read(good.dump()));
+    auto with = [&](const std::string& ptr, const json& value) {
+        json d = good;
+        d[json::json_pointer(ptr)] = value;
+        return d;
+    };
+    expect_error(json::array(), "/", "expected an object");
+    expect_error(json::object(), "/", "missing required member \"schema_version\"");
+    expect_error(with("/schema_version", 2), "/schema_version", "unsupported version 2");
+    expect_error(with("/scenarios/1/verdict", "great"), "/scenarios/1/verdict", "expected one of pass, fail");
+    expect_error(with("/scenarios/0/duration_ms", "fast"), "/scenarios/0/duration_ms", "expected a number, got a string");
+    expect_error(with("/scenarios/0/transcript/2/kind", 5), "/scenarios/0/transcript/2/kind", "expected a string");
+    expect_error(with("/scenarios/0/transcript/2/data_base64", "!!"), "/scenarios/0/transcript/2",
+                 "both \"data\" and \"data_base64\"");
+    expect_error(with("/scenarios/1/findings/1/evidence/0", 99), "/scenarios/1/findings/1/evidence/0",
+                 "past the transcript's 6 events");
+    expect_error(with("/scenarios/0/latency/histogram/buckets/0", json::array({1})),
+                 "/scenarios/0/latency/histogram/buckets/0", "expected [index, count]");
+    expect_error(with("/scenarios/0/latency/histogram/buckets/0", json::array({1000000, 1})),
+                 "/scenarios/0/latency/histogram/buckets/0", "bucket index out of range");
+    expect_error(with("/scenarios/0/latency/histogram/sub_bits", 4), "/scenarios/0/latency/histogram/sub_bits",
+                 "expected 5");
+    json no_id = good;
+    no_id["scenarios"][2].erase("id");
+    expect_error(no_id, "/scenarios/2", "missing required member \"id\"");
+    json bad_b64 = good;
+    bad_b64["scenarios"][0]["transcript"][0].erase("data");
+    bad_b64["scenarios"][0]["transcript"][0]["data_base64"] = "a=bc";
+    expect_error(bad_b64, "/scenarios/0/transcript/0/data_base64", "not valid base64");
+}
+
+TEST_CASE("results that are not JSON name the line and column", "[json]") {
+    try {
+        read("{\n  \"schema_version\": 1,\n  \"scenarios\": [tru]\n}");
+        FAIL("accepted invalid JSON");
+    } catch (const engine::ConfigError& e) {
+        INFO(e.what());
+        CHECK(e.where().rfind("line 3, column", 0) == 0);
+        CHECK(e.problem().find("not valid JSON") != std::string::npos);
+    }
+    std::string deep(100000, '[');
+    CHECK_THROWS_AS(read(deep + std::string(100000, ']')), engine::ConfigError);
+}
+
+TEST_CASE("written results validate against results.schema.json", "[json][schema]") {
+    engine::RunResult unreachable;
+    unreachable.target = "ws://127.0.0.1:9/";
+    unreachable.target_unreachable = true;
+    std::vector<std::string> files{write_artifact("results.json", json_of(make_run())),
+                                   write_artifact("hostile.results.json", json_of(make_hostile_run())),
+                                   write_artifact("unreachable.results.json", json_of(unreachable))};
+    CHECK(validate(files, artifact_dir() + "/schema-valid.log") == 0);
+}
+
+TEST_CASE("the schema rejects documents that break it", "[json][schema]") {
+    // Proves the validation above can fail.
+    json doc = json::parse(json_of(make_run()));
+    doc.erase("summary");
+    auto f1 = write_artifact("broken1.results.json", doc.dump());
+    doc = json::parse(json_of(make_run()));
+    doc["scenarios"][0]["verdict"] = "great";
+    auto f2 = write_artifact("broken2.results.json", doc.dump());
+    CHECK(validate({f1}, artifact_dir() + "/schema-broken1.log") != 0);
+    CHECK(validate({f2}, artifact_dir() + "/schema-broken2.log") != 0);
+}
