@@ -289,6 +289,8 @@ bool Params::has(const char* key) const { return object_.is_object() && object_.
 
 const json& Params::raw(const char* key) const { return object_.at(key); }
 
+std::string Params::origin() const { return profile_.file.empty() ? "profile " + profile_.name : profile_.file; }
+
 std::string Params::where(const char* key) const { return key && *key ? pointer_ + "/" + pointer_escape(key) : pointer_; }
 
 void Params::fail(const char* key, const std::string& problem) const { throw ConfigError(file_, where(key), problem); }
@@ -296,7 +298,7 @@ void Params::fail(const char* key, const std::string& problem) const { throw Con
 const json& Params::profile_value(const char* path, const char* for_key) const {
     const json* v = profile_.find(path);
     if (!v)
-        throw ConfigError(profile_.file.empty() ? profile_.name : profile_.file, dotted_to_pointer(path),
+        throw ConfigError(origin(), dotted_to_pointer(path),
                           "missing; " + file_ + " " + pointer_ + " needs it as the default of \"" + for_key + "\"");
     return *v;
 }
@@ -304,7 +306,7 @@ const json& Params::profile_value(const char* path, const char* for_key) const {
 double Params::profile_number(const char* path, const char* for_key) const {
     const json& v = profile_value(path, for_key);
     if (!v.is_number())
-        throw ConfigError(profile_.file.empty() ? profile_.name : profile_.file, dotted_to_pointer(path),
+        throw ConfigError(origin(), dotted_to_pointer(path),
                           "expected a number (the default of \"" + std::string(for_key) + "\" in " + file_ + " " +
                               pointer_ + "), got " + show_json(v));
     return v.get<double>();
@@ -325,7 +327,7 @@ double Params::number_or_profile(const char* key, const char* path) const {
     if (has(key)) return number(key);
     double d = profile_number(path, key);
     if (d < 0)
-        throw ConfigError(profile_.file, dotted_to_pointer(path), "expected a number >= 0, got " + util::num(d));
+        throw ConfigError(origin(), dotted_to_pointer(path), "expected a number >= 0, got " + util::num(d));
     return d;
 }
 
@@ -354,7 +356,7 @@ std::string Params::string_or_profile(const char* key, const char* path) const {
     if (has(key)) return string_or(key, "");
     const json& v = profile_value(path, key);
     if (!v.is_string())
-        throw ConfigError(profile_.file, dotted_to_pointer(path), "expected a string, got " + show_json(v));
+        throw ConfigError(origin(), dotted_to_pointer(path), "expected a string, got " + show_json(v));
     return v.get<std::string>();
 }
 
@@ -377,7 +379,7 @@ std::vector<int> Params::integers_or_profile(const char* key, const char* path) 
     std::vector<int> out;
     auto bad = [&] {
         if (from_profile)
-            throw ConfigError(profile_.file, dotted_to_pointer(path), "expected an array of integers, got " + show_json(*v));
+            throw ConfigError(origin(), dotted_to_pointer(path), "expected an array of integers, got " + show_json(*v));
         fail(key, "expected an array of integers, got " + show_json(*v));
     };
     if (!v->is_array()) bad();
@@ -408,7 +410,7 @@ PatternPtr Params::pattern(const char* key) const {
 PatternPtr Params::pattern_or_profile(const char* key, const char* path) const {
     if (has(key)) return pattern(key);
     const json& v = profile_value(path, key);
-    return Pattern::compile(v, profile_.file, dotted_to_pointer(path));
+    return Pattern::compile(v, origin(), dotted_to_pointer(path));
 }
 
 PatternPtr Params::optional_pattern(const char* key) const { return has(key) ? pattern(key) : nullptr; }

@@ -112,8 +112,8 @@ Profile make_profile(json values, const std::string& file) {
 
 Profile load_profile(const std::string& name_or_file, const std::vector<std::string>& search_dirs) {
     std::string file;
-    const bool is_path = name_or_file.find('/') != std::string::npos || name_or_file.size() > 5 &&
-                                                                            name_or_file.substr(name_or_file.size() - 5) == ".json";
+    const bool is_path = name_or_file.find('/') != std::string::npos ||
+                         (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json");
     if (is_path) {
         file = name_or_file;
     } else {

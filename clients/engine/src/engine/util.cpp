@@ -66,7 +66,6 @@ std::string num(double v) {
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
-namespace {
 // Control characters would break the one-line rule of reasons.
 std::string one_line(std::string_view s, std::size_t max) {
     std::string out;
@@ -84,7 +83,6 @@ std::string one_line(std::string_view s, std::size_t max) {
     }
     return out;
 }
-} // namespace
 
 std::string preview(const Event& e, std::size_t max) {
     if (e.binary) return fmt::format("(a binary message of {} bytes)", e.size ? e.size : e.data.size());

@@ -25,6 +25,8 @@ std::string num(double v);
 /// Rounds to 3 decimals, for measurements.
 double round3(double v);
 
+/// `s` on one line (control characters escaped), cut at `max` characters.
+std::string one_line(std::string_view s, std::size_t max = 200);
 /// One line showing what an event carried: the start of its text, or "a binary message of N bytes".
 std::string preview(const Event& e, std::size_t max = 100);
 /// "code 1000, clean" / "no close frame: connection reset" for a `closed` event.

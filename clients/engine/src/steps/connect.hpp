@@ -72,13 +72,13 @@ public:
         case EventKind::connect_failed:
             if (e.http_status == 0)
                 return ctx.fail(kNoClient,
-                                "connect failed: " + (e.data.empty() ? std::string("no WebSocket session") : e.data) +
+                                "connect failed: " + (e.data.empty() ? std::string("no WebSocket session") : util::one_line(e.data)) +
                                     " (client " + ctx.client(client).name + ", " + *path_ + ")",
                                 {idx});
             if (cfg_.expect == ConnectConfig::Expect::open)
                 return ctx.fail(client,
                                 fmt::format("the handshake to {} was refused with HTTP {}{}", *path_, e.http_status,
-                                            e.data.empty() ? "" : ": " + e.data),
+                                            e.data.empty() ? "" : ": " + util::one_line(e.data)),
                                 {idx});
             return TaskStatus::passed;
         case EventKind::closed:

@@ -122,6 +122,7 @@ public:
 private:
     const nlohmann::json& profile_value(const char* profile_path, const char* for_key) const;
     std::string where(const char* key) const;
+    std::string origin() const;  // the profile's file, for errors about its values
 
     const nlohmann::json& object_;
     std::string file_;

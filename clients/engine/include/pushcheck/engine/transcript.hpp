@@ -38,6 +38,7 @@ struct Event {
     bool clean = false;        // closed: closing handshake completed
     bool by_peer = false;      // closed: the server started the close
     int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
+    bool reached = false;      // connect_failed: a TCP connection was made (the target answered)
 };
 
 /// The record of one scenario run, in the order the engine received the events.
