@@ -39,9 +39,16 @@ std::size_t FrameScanner::take(char* out, std::size_t n) {
     return k;
 }
 
-std::vector<FrameScanner::Control> FrameScanner::take_controls() {
+std::vector<FrameScanner::Control> FrameScanner::take_controls(std::uint64_t before) {
     std::vector<Control> out;
-    out.swap(controls_);
+    std::size_t n = 0;
+    while (n < controls_.size() && controls_[n].pos < before) ++n;
+    if (n == controls_.size()) {
+        out.swap(controls_);
+    } else {
+        out.assign(std::make_move_iterator(controls_.begin()), std::make_move_iterator(controls_.begin() + n));
+        controls_.erase(controls_.begin(), controls_.begin() + n);
+    }
     return out;
 }
 
@@ -126,7 +133,7 @@ void FrameScanner::scan() {
         if (avail - hdr < len) return;  // wait for the whole frame
         std::uint64_t frame_end = scan_ + hdr + len;
         if (op == 9 || op == 10) {
-            controls_.push_back({op == 9, std::string(reinterpret_cast<const char*>(p) + hdr, len), last_});
+            controls_.push_back({op == 9, std::string(reinterpret_cast<const char*>(p) + hdr, len), last_, scan_});
             std::size_t i = static_cast<std::size_t>(scan_ - base_);
             std::size_t n = static_cast<std::size_t>(hdr + len);
             std::memmove(buf_.data() + i, buf_.data() + i + n, fill_ - i - n);

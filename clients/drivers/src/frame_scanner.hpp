@@ -35,6 +35,7 @@ public:
         bool ping = false;
         std::string payload;
         Arrival at;
+        std::uint64_t pos = 0;  // where it was cut out, in the stream Beast sees
     };
 
     /// max_message_bytes as Beast's read_message_max (0: unlimited).
@@ -55,8 +56,10 @@ public:
     bool has_message() const { return !units_.empty(); }
     /// Arrival of the unit has_message() refers to.
     Arrival front_arrival() const { return units_.empty() ? Arrival{} : units_.front().at; }
-    /// Ping and pong frames cut out since the last call, in arrival order.
-    std::vector<Control> take_controls();
+    /// Stream position just past that unit (for ordering controls against it).
+    std::uint64_t front_end() const { return units_.empty() ? UINT64_MAX : units_.front().end; }
+    /// Ping and pong frames cut out before stream position `before`, in arrival order.
+    std::vector<Control> take_controls(std::uint64_t before = UINT64_MAX);
     /// Bytes held, scanned or not.
     std::size_t buffered() const { return static_cast<std::size_t>(end() - head_); }
     /// Frame parsing has stopped (close frame, invalid frame, refused upgrade).

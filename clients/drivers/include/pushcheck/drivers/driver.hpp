@@ -15,8 +15,11 @@
 //   server started it; data = the close reason, or what went wrong ("eof without close
 //   frame", "connection reset", ...).
 // - error: a transport or protocol error while open ("message exceeds N bytes", an invalid
-//   frame, a write timeout); a `closed` follows. Also "not connected" for a command on a
-//   client without an open connection (no `closed` follows then).
+//   frame, a write timeout); a `closed` follows. Without a `closed`: "not connected" for a
+//   command on a client without an open connection, and a ping payload over 125 bytes or a
+//   close reason over 123 bytes (nothing is sent).
+// Every event is passed with the steady time it happened at; wall_us is the system clock
+// at that moment (for a message: when its last byte was read from the socket).
 // After the client's close command, messages and pongs are no longer reported (Beast's
 // close drains them). Events of a connection replaced by a new `connect` stop; the old
 // connection is dropped at the TCP level without a close frame. `release` reports nothing.

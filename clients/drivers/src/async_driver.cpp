@@ -1,0 +1,730 @@
+// The async driver: one io_context on the calling thread, C++20 coroutines, every client
+// of every running session multiplexed on it.
+//
+// Per connection: a read loop coroutine that always has a read pending (messages are
+// timestamped when they complete, pings are answered by Beast at once) and a command queue
+// drained by one coroutine at a time (so at most one write is in flight and commands run
+// in order). Deadlines: one "op" timer per connection bounds connect, writes and closes;
+// an "end" timer bounds Beast's teardown after a close frame or a protocol error.
+#include "pushcheck/drivers/driver.hpp"
+
+#include "events.hpp"
+#include "pushcheck/net/tls.hpp"
+#include "ws_common.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+
+namespace pushcheck::drivers {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using engine::Command;
+using engine::Event;
+using engine::EventKind;
+using engine::SteadyTime;
+using Clock = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+using detail::Ending;
+using detail::Stage;
+
+const auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+/// What a session runner needs from a connection, whatever its stream type.
+class Conn {
+public:
+    virtual ~Conn() = default;
+    virtual void push(Command c) = 0;
+    /// Session over: close politely if open (bounded by release_timeout), no events.
+    virtual void finish() = 0;
+    /// Replaced or out of time: close the socket now, no events.
+    virtual void drop_now() = 0;
+    /// Beast started its teardown (close frame or failed connection): bound it.
+    virtual void on_teardown() = 0;
+};
+
+/// Beast's next layer: forwards I/O unchanged and tells the connection when Beast starts
+/// tearing the transport down, so that a server that never closes cannot stall it.
+template <class Next>
+class Guarded {
+public:
+    using executor_type = typename Next::executor_type;
+
+    template <class... Args>
+    explicit Guarded(Conn* owner, Args&&... args) : next_(std::forward<Args>(args)...), owner_(owner) {}
+
+    executor_type get_executor() noexcept { return next_.get_executor(); }
+    Next& next_layer() noexcept { return next_; }
+    const Next& next_layer() const noexcept { return next_; }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& b, Token&& token) {
+        return next_.async_read_some(b, std::forward<Token>(token));
+    }
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& b, Token&& token) {
+        return next_.async_write_some(b, std::forward<Token>(token));
+    }
+
+    template <class Handler>
+    friend void async_teardown(beast::role_type role, Guarded& s, Handler&& handler) {
+        s.owner_->on_teardown();
+        using beast::websocket::async_teardown;
+        async_teardown(role, s.next_, std::forward<Handler>(handler));
+    }
+
+private:
+    Next next_;
+    Conn* owner_;
+};
+
+class AsyncDriverImpl;
+
+/// One running session: feeds it events and the time, dispatches its commands.
+class Run {
+public:
+    Run(AsyncDriverImpl& driver, engine::Session& session, net::any_io_executor ex)
+        : driver_(driver), session_(session), ex_(ex), timer_(ex), hard_timer_(ex) {}
+
+    void start();
+    /// An event of one of this session's connections, `t` = when it happened.
+    void deliver(Event e, SteadyTime t);
+    void conn_born() { ++live_; }
+    void conn_gone() {
+        --live_;
+        maybe_complete();
+    }
+    engine::Session& session() { return session_; }
+    const TargetOptions& target() const;
+
+private:
+    void perform(std::vector<Command> commands);
+    void drain();
+    void settle();
+    void rearm();
+    void on_timer();
+    void finish();
+    void maybe_complete();
+
+    AsyncDriverImpl& driver_;
+    engine::Session& session_;
+    net::any_io_executor ex_;
+    net::steady_timer timer_;       // next_deadline()
+    net::steady_timer hard_timer_;  // after the end: kills what release could not close
+    std::unordered_map<std::string, std::shared_ptr<Conn>> conns_;  // latest connection per client
+    std::vector<std::weak_ptr<Conn>> every_;                         // all of them, for the hard kill
+    std::deque<std::pair<Event, SteadyTime>> inbox_;
+    bool busy_ = false;  // inside a session call: events wait in inbox_
+    bool finished_ = false;
+    bool completed_ = false;
+    int live_ = 0;
+    unsigned gen_ = 0;
+    std::optional<SteadyTime> armed_;
+};
+
+/// Runs the sessions: owns the io_context, the TLS context and the job scheduling.
+class AsyncDriverImpl final : public Driver {
+public:
+    explicit AsyncDriverImpl(TargetOptions target) : target_(std::move(target)) {}
+    const char* name() const override { return "async"; }
+
+    void run(const std::vector<engine::Session*>& sessions, int jobs, const SessionDone& done) override {
+        sessions_ = &sessions;
+        jobs_ = jobs < 1 ? 1 : jobs;
+        done_ = &done;
+        next_ = 0;
+        running_ = 0;
+        {
+            ssl::context ctx(ssl::context::tls_client);
+            tls_error_ = target_.url.tls ? pushcheck::net::make_client_context(ctx, target_.ca_file, target_.insecure)
+                                         : error_code{};
+            net::io_context ioc(1);
+            ioc_ = &ioc;
+            ctx_ = &ctx;
+            net::post(ioc, [this] { start_more(); });
+            ioc.run();  // returns once no handler, timer or coroutine is left
+            runs_.clear();  // before the io_context: their timers belong to it
+            ioc_ = nullptr;
+            ctx_ = nullptr;
+        }
+    }
+
+    void session_done(Run& run) {
+        --running_;
+        if (done_ && *done_) (*done_)(run.session());
+        start_more();
+    }
+
+    const TargetOptions& target() const { return target_; }
+    ssl::context& tls_context() { return *ctx_; }
+    const error_code& tls_error() const { return tls_error_; }
+
+private:
+    void start_more() {
+        while (running_ < jobs_ && next_ < sessions_->size()) {
+            engine::Session* s = (*sessions_)[next_++];
+            if (!s) continue;
+            runs_.push_back(std::make_unique<Run>(*this, *s, ioc_->get_executor()));
+            ++running_;
+            runs_.back()->start();
+        }
+    }
+
+    TargetOptions target_;
+    const std::vector<engine::Session*>* sessions_ = nullptr;
+    const SessionDone* done_ = nullptr;
+    int jobs_ = 1;
+    std::size_t next_ = 0;
+    int running_ = 0;
+    net::io_context* ioc_ = nullptr;
+    ssl::context* ctx_ = nullptr;
+    error_code tls_error_;
+    std::vector<std::unique_ptr<Run>> runs_;
+};
+
+const TargetOptions& Run::target() const { return driver_.target(); }
+
+/// One WebSocket connection of one client, plain (Tls = false) or TLS.
+template <bool Tls>
+class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl<Tls>> {
+    using Transport = std::conditional_t<Tls, ssl::stream<beast::tcp_stream>, beast::tcp_stream>;
+    using Ws = websocket::stream<Guarded<Transport>>;
+
+public:
+    ConnImpl(Run& run, net::any_io_executor ex, ssl::context& ctx, const error_code& tls_error,
+             std::string client, int connection)
+        : run_(run), t_(run.target()), ws_(make_ws(this, ex, ctx)), client_(std::move(client)),
+          connection_(connection), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {
+        run_.conn_born();
+    }
+    ~ConnImpl() override { run_.conn_gone(); }
+
+    void push(Command c) override {
+        queue_.push_back(std::move(c));
+        if (draining_) return;
+        draining_ = true;
+        net::co_spawn(ws_.get_executor(), drain(this->shared_from_this()), net::detached);
+    }
+
+    void finish() override {
+        quiet_ = true;
+        if (state_ == State::fresh || state_ == State::connecting) {
+            drop_now();
+            return;
+        }
+        Command release;
+        release.kind = Command::Kind::release;
+        push(std::move(release));
+    }
+
+    void drop_now() override {
+        quiet_ = true;
+        queue_.clear();
+        state_ = State::closed;
+        kill_socket();
+    }
+
+    void on_teardown() override {
+        if (end_armed_ || state_ == State::closed) return;
+        end_armed_ = true;
+        end_timer_.expires_after(t_.close_timeout);
+        end_timer_.async_wait([w = this->weak_from_this()](error_code ec) {
+            if (auto c = w.lock(); c && !ec) c->force_close();
+        });
+    }
+
+private:
+    enum class State { fresh, connecting, open, closing, closed };
+
+    static Ws make_ws(Conn* self, net::any_io_executor ex, ssl::context& ctx) {
+        if constexpr (Tls)
+            return Ws(self, ex, ctx);
+        else
+            return Ws(self, ex);
+    }
+
+    Event ev(EventKind kind) const { return detail::make_event(kind, client_, connection_); }
+
+    void emit(Event e) {
+        if (quiet_) return;
+        run_.deliver(std::move(e), Clock::now());
+    }
+
+    // Reports how the connection ended (once) and closes it.
+    void end_with(const Ending& ending) {
+        bool report = !quiet_ && !ended_;
+        ended_ = true;
+        state_ = State::closed;
+        kill_socket();
+        if (!report) return;
+        if (ending.error) emit(detail::error_event(ending.text, client_, connection_));
+        emit(detail::closed_event(ending, client_, connection_));
+    }
+
+    void not_connected(const Command& c) {
+        if (quiet_) return;
+        run_.deliver(detail::error_event("not connected", client_, c.connection), Clock::now());
+    }
+
+    // Closes the socket; pending operations complete with an error.
+    void force_close() {
+        beast::get_lowest_layer(ws_).close();
+        if (resolver_) resolver_->cancel();
+    }
+
+    void kill_socket() {
+        force_close();
+        ++op_gen_;
+        op_timer_.cancel();
+        end_timer_.cancel();
+    }
+
+    void arm_op(std::chrono::milliseconds ms) {
+        op_fired_ = false;
+        unsigned g = ++op_gen_;
+        op_timer_.expires_after(ms);
+        op_timer_.async_wait([w = this->weak_from_this(), g](error_code ec) {
+            auto c = w.lock();
+            if (ec || !c || c->op_gen_ != g) return;
+            c->op_fired_ = true;
+            c->force_close();
+        });
+    }
+
+    bool disarm_op() {
+        ++op_gen_;
+        op_timer_.cancel();
+        return op_fired_;
+    }
+
+    // `self` keeps the connection alive while the coroutine runs.
+    net::awaitable<void> drain(std::shared_ptr<ConnImpl> /*self*/) {
+        while (!queue_.empty()) {
+            Command c = std::move(queue_.front());
+            queue_.pop_front();
+            switch (c.kind) {
+            case Command::Kind::connect: co_await do_connect(c); break;
+            case Command::Kind::send_text:
+            case Command::Kind::send_binary: co_await do_send(c); break;
+            case Command::Kind::ping: co_await do_ping(c); break;
+            case Command::Kind::close: co_await do_close(c); break;
+            case Command::Kind::abort: do_abort(c); break;
+            case Command::Kind::release: co_await do_release(); break;
+            }
+        }
+        draining_ = false;
+    }
+
+    void fail_connect(const std::string& text, int http_status = 0) {
+        disarm_op();
+        bool report = !quiet_ && !ended_;
+        ended_ = true;
+        state_ = State::closed;
+        kill_socket();
+        if (!report) return;
+        Event e = ev(EventKind::connect_failed);
+        e.data = text;
+        e.size = text.size();
+        e.http_status = http_status;
+        emit(std::move(e));
+    }
+
+    void fail_stage(Stage stage, const error_code& ec, const Command& c,
+                    const websocket::response_type* res = nullptr) {
+        if (op_fired_) return fail_connect(detail::connect_timeout_text(stage, c.timeout));
+        switch (stage) {
+        case Stage::dns: return fail_connect(detail::dns_failure_text(ec, t_.url.host));
+        case Stage::tcp: return fail_connect(detail::tcp_failure_text(ec, t_.url.host, t_.url.port));
+        case Stage::tls: {
+            SSL* ssl = nullptr;
+            if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
+            return fail_connect(detail::tls_failure_text(ec, ssl));
+        }
+        case Stage::upgrade: {
+            int status = 0;
+            std::string text = res ? detail::upgrade_failure_text(ec, *res, status)
+                                   : "WebSocket handshake failed: " + ec.message();
+            return fail_connect(text, status);
+        }
+        }
+    }
+
+    net::awaitable<void> do_connect(Command& c) {
+        if (auto bad = detail::invalid_header(t_, c)) {
+            fail_connect(*bad);
+            co_return;
+        }
+        if (Tls && tls_error_) {
+            fail_connect("TLS set-up failed: " + tls_error_.message() +
+                         (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')"));
+            co_return;
+        }
+        unsigned short port = 0;
+        auto [end, perr] = std::from_chars(t_.url.port.data(), t_.url.port.data() + t_.url.port.size(), port);
+        if (perr != std::errc() || end != t_.url.port.data() + t_.url.port.size() || port == 0) {
+            fail_connect("invalid port '" + t_.url.port + "'");
+            co_return;
+        }
+        state_ = State::connecting;
+        arm_op(c.timeout);
+
+        std::vector<tcp::endpoint> endpoints;
+        error_code aec;
+        auto address = net::ip::make_address(t_.url.host, aec);
+        if (!aec) {
+            endpoints.emplace_back(address, port);
+        } else {
+            resolver_.emplace(ws_.get_executor());
+            auto [ec, results] = co_await resolver_->async_resolve(t_.url.host, t_.url.port, tuple_awaitable);
+            resolver_.reset();
+            if (state_ == State::closed) co_return;
+            if (ec) {
+                fail_stage(Stage::dns, ec, c);
+                co_return;
+            }
+            for (const auto& r : results) endpoints.push_back(r.endpoint());
+        }
+
+        auto& lowest = beast::get_lowest_layer(ws_);
+        auto [cec, ep] = co_await lowest.async_connect(endpoints, tuple_awaitable);
+        if (state_ == State::closed) co_return;
+        if (cec) {
+            fail_stage(Stage::tcp, cec, c);
+            co_return;
+        }
+        error_code ignored;
+        lowest.socket().set_option(tcp::no_delay(true), ignored);
+
+        if constexpr (Tls) {
+            auto& tls = ws_.next_layer().next_layer();
+            detail::prepare_tls(tls.native_handle(), t_.url.host, t_.insecure);
+            auto [tec] = co_await tls.async_handshake(ssl::stream_base::client, tuple_awaitable);
+            if (state_ == State::closed) co_return;
+            if (tec) {
+                fail_stage(Stage::tls, tec, c);
+                co_return;
+            }
+        }
+
+        ws_.set_option(websocket::stream_base::decorator(
+            [&t = t_, headers = c.headers, protocols = c.subprotocols](websocket::request_type& req) {
+                detail::decorate(req, t, headers, protocols);
+            }));
+        ws_.read_message_max(t_.max_message_bytes);
+        websocket::response_type res;
+        auto [hec] = co_await ws_.async_handshake(res, detail::host_field(t_.url),
+                                                  detail::request_target(t_.url, c.path), tuple_awaitable);
+        if (state_ == State::closed) co_return;
+        if (hec) {
+            fail_stage(Stage::upgrade, hec, c, &res);
+            co_return;
+        }
+        disarm_op();
+        state_ = State::open;
+        ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
+            if (kind == websocket::frame_type::close) {
+                got_close_frame_ = true;
+            } else if (kind == websocket::frame_type::pong && !closing_ && !ended_) {
+                Event e = ev(EventKind::pong);
+                e.data.assign(payload.data(), payload.size());
+                e.size = payload.size();
+                emit(std::move(e));
+            }
+        });
+        Event e = ev(EventKind::connected);
+        auto protocol = res[beast::http::field::sec_websocket_protocol];
+        e.data.assign(protocol.data(), protocol.size());
+        e.size = e.data.size();
+        emit(std::move(e));
+        net::co_spawn(ws_.get_executor(), read_loop(this->shared_from_this()), net::detached);
+    }
+
+    net::awaitable<void> read_loop(std::shared_ptr<ConnImpl> /*self*/) {
+        for (;;) {
+            std::string data;
+            auto buffer = net::dynamic_buffer(data);
+            auto [ec, n] = co_await ws_.async_read(buffer, tuple_awaitable);
+            SteadyTime now = Clock::now();
+            if (ec) {
+                on_read_end(ec);
+                co_return;
+            }
+            if (quiet_ || ended_ || closing_) continue;
+            Event e = ev(EventKind::received);
+            e.binary = ws_.got_binary();
+            e.size = n;
+            e.data = std::move(data);
+            run_.deliver(std::move(e), now);
+        }
+    }
+
+    void on_read_end(const error_code& ec) {
+        read_done_ = true;
+        read_ec_ = ec;
+        if (quiet_ || ended_) return;
+        if (closing_) {
+            if (close_done_) finish_close();
+            return;
+        }
+        if (op_fired_) return;  // a timed-out write closed the socket; it reports
+        end_with(detail::read_ending(ec, ws_.reason(), got_close_frame_, t_.max_message_bytes));
+    }
+
+    void finish_close() {
+        end_with(detail::close_ending(close_ec_, read_ec_, ws_.reason(), close_timed_out_, t_.close_timeout));
+    }
+
+    void on_write_error(const error_code& ec, bool timed_out) {
+        if (quiet_ || ended_) return;
+        end_with(detail::write_ending(ec, timed_out, t_.io_timeout, t_.max_message_bytes));
+    }
+
+    net::awaitable<void> do_send(Command& c) {
+        if (state_ != State::open) {
+            not_connected(c);
+            co_return;
+        }
+        bool text = c.kind == Command::Kind::send_text;
+        ws_.text(text);
+        arm_op(t_.io_timeout);
+        auto [ec, n] = co_await ws_.async_write(net::buffer(c.data), tuple_awaitable);
+        bool timed_out = disarm_op();
+        if (ec) {
+            on_write_error(ec, timed_out);
+            co_return;
+        }
+        if (ended_) co_return;
+        Event e = ev(EventKind::sent);
+        e.binary = !text;
+        e.size = c.data.size();
+        e.data = std::move(c.data);
+        emit(std::move(e));
+    }
+
+    net::awaitable<void> do_ping(Command& c) {
+        if (state_ != State::open) {
+            not_connected(c);
+            co_return;
+        }
+        if (c.data.size() > 125) {
+            emit(detail::error_event("ping payload exceeds 125 bytes", client_, connection_));
+            co_return;
+        }
+        arm_op(t_.io_timeout);
+        auto [ec] = co_await ws_.async_ping(websocket::ping_data(c.data.data(), c.data.size()), tuple_awaitable);
+        bool timed_out = disarm_op();
+        if (ec) on_write_error(ec, timed_out);
+    }
+
+    net::awaitable<void> do_close(Command& c) {
+        if (state_ != State::open) {
+            not_connected(c);
+            co_return;
+        }
+        if (c.reason.size() > 123) {
+            emit(detail::error_event("close reason exceeds 123 bytes", client_, connection_));
+            co_return;
+        }
+        closing_ = true;
+        state_ = State::closing;
+        Event s = ev(EventKind::sent);
+        s.close_code = c.code;
+        s.data = c.reason;
+        s.size = c.reason.size();
+        emit(std::move(s));
+        arm_op(t_.close_timeout);
+        websocket::close_reason cr(static_cast<websocket::close_code>(c.code), c.reason);
+        auto [ec] = co_await ws_.async_close(cr, tuple_awaitable);
+        close_timed_out_ = disarm_op();
+        close_ec_ = ec;
+        close_done_ = true;
+        if (read_done_)
+            finish_close();
+        else if (ec)
+            force_close();  // the read loop ends and reports
+    }
+
+    void do_abort(const Command& c) {
+        if (state_ != State::open && state_ != State::closing) {
+            not_connected(c);
+            return;
+        }
+        // SO_LINGER 0: close() sends a TCP reset instead of a FIN.
+        error_code ignored;
+        beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::linger(true, 0), ignored);
+        end_with({false, "aborted by the client (TCP reset, no close frame)", 0, false, false});
+    }
+
+    net::awaitable<void> do_release() {
+        quiet_ = true;
+        if (state_ == State::open) {
+            arm_op(t_.release_timeout);
+            co_await ws_.async_close(websocket::close_code::normal, tuple_awaitable);
+            disarm_op();
+        }
+        state_ = State::closed;
+        kill_socket();
+    }
+
+    Run& run_;
+    const TargetOptions& t_;
+    Ws ws_;
+    std::string client_;
+    int connection_;
+    error_code tls_error_;
+    net::steady_timer op_timer_;   // connect / write / close deadline
+    net::steady_timer end_timer_;  // Beast's teardown deadline
+    std::optional<tcp::resolver> resolver_;
+    std::deque<Command> queue_;
+    State state_ = State::fresh;
+    unsigned op_gen_ = 0;
+    bool draining_ = false;
+    bool quiet_ = false;       // released, replaced or the session is over: no more events
+    bool ended_ = false;       // connect_failed or closed was reported
+    bool closing_ = false;     // our close frame is out: messages are no longer reported
+    bool got_close_frame_ = false;
+    bool op_fired_ = false;
+    bool end_armed_ = false;
+    bool read_done_ = false;
+    bool close_done_ = false;
+    bool close_timed_out_ = false;
+    error_code read_ec_;
+    error_code close_ec_;
+};
+
+std::shared_ptr<Conn> make_conn(Run& run, AsyncDriverImpl& driver, net::any_io_executor ex, const Command& c) {
+    if (driver.target().url.tls)
+        return std::make_shared<ConnImpl<true>>(run, ex, driver.tls_context(), driver.tls_error(), c.client,
+                                                c.connection);
+    return std::make_shared<ConnImpl<false>>(run, ex, driver.tls_context(), driver.tls_error(), c.client,
+                                             c.connection);
+}
+
+void Run::start() {
+    busy_ = true;
+    perform(session_.start(Clock::now()));
+    if (session_.done()) finish();
+    drain();
+    busy_ = false;
+    settle();
+}
+
+void Run::deliver(Event e, SteadyTime t) {
+    if (finished_) return;
+    inbox_.emplace_back(std::move(e), t);
+    if (busy_) return;
+    busy_ = true;
+    drain();
+    busy_ = false;
+    settle();
+}
+
+void Run::drain() {
+    while (!inbox_.empty() && !finished_) {
+        auto [e, t] = std::move(inbox_.front());
+        inbox_.pop_front();
+        perform(session_.on_event(std::move(e), t));
+        if (session_.done()) finish();
+    }
+}
+
+void Run::perform(std::vector<Command> commands) {
+    for (auto& c : commands) {
+        auto it = conns_.find(c.client);
+        if (c.kind == Command::Kind::connect) {
+            if (it != conns_.end() && it->second) it->second->drop_now();
+            auto conn = make_conn(*this, driver_, ex_, c);
+            conns_[c.client] = conn;
+            every_.push_back(conn);
+            conn->push(std::move(c));
+        } else if (it != conns_.end() && it->second) {
+            it->second->push(std::move(c));
+        } else if (c.kind != Command::Kind::release && !finished_) {
+            inbox_.emplace_back(detail::error_event("not connected", c.client, c.connection), Clock::now());
+        }
+    }
+}
+
+void Run::settle() {
+    if (finished_) return;
+    if (session_.done()) return finish();
+    rearm();
+}
+
+void Run::rearm() {
+    auto d = session_.next_deadline();
+    if (d == armed_) return;
+    armed_ = d;
+    unsigned g = ++gen_;
+    if (!d) {
+        timer_.cancel();
+        return;
+    }
+    timer_.expires_at(*d);
+    timer_.async_wait([this, g](error_code ec) {
+        if (ec || g != gen_ || finished_) return;
+        on_timer();
+    });
+}
+
+void Run::on_timer() {
+    armed_.reset();
+    SteadyTime now = Clock::now();
+    auto d = session_.next_deadline();
+    if (d && *d <= now) {
+        busy_ = true;
+        perform(session_.on_time(now));
+        if (session_.done()) finish();
+        drain();
+        busy_ = false;
+    }
+    settle();
+}
+
+void Run::finish() {
+    if (finished_) return;
+    finished_ = true;
+    ++gen_;
+    timer_.cancel();
+    inbox_.clear();
+    // Armed first: maybe_complete() cancels it once the last connection is gone.
+    hard_timer_.expires_after(driver_.target().release_timeout + std::chrono::seconds(1));
+    hard_timer_.async_wait([this](error_code ec) {
+        if (ec) return;
+        for (auto& w : every_)
+            if (auto c = w.lock()) c->drop_now();
+    });
+    auto conns = std::move(conns_);
+    conns_.clear();
+    for (auto& [name, c] : conns)
+        if (c) c->finish();
+    conns.clear();
+    maybe_complete();
+}
+
+void Run::maybe_complete() {
+    if (!finished_ || live_ != 0 || completed_) return;
+    completed_ = true;
+    hard_timer_.cancel();
+    every_.clear();
+    net::post(ex_, [this] { driver_.session_done(*this); });
+}
+
+} // namespace
+
+std::unique_ptr<Driver> make_async_driver(const TargetOptions& target) {
+    return std::make_unique<AsyncDriverImpl>(target);
+}
+
+} // namespace pushcheck::drivers

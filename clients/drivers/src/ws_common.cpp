@@ -1,0 +1,156 @@
+#include "ws_common.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/websocket/error.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace pushcheck::drivers::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+
+bool is_websocket_error(const error_code& ec) {
+    return ec.category() == websocket::make_error_code(websocket::error::closed).category();
+}
+
+// The server went away without a closing handshake.
+bool is_drop(const error_code& ec) {
+    return ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::error::connection_aborted || ec == net::error::broken_pipe ||
+           ec == net::ssl::error::stream_truncated;
+}
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+} // namespace
+
+std::string error_text(const error_code& ec, std::size_t max_message_bytes) {
+    if (ec == websocket::error::message_too_big)
+        return "message exceeds " + std::to_string(max_message_bytes) + " bytes";
+    if (ec == net::error::eof) return "eof without close frame";
+    if (ec == net::error::connection_reset) return "connection reset";
+    if (ec == net::error::connection_aborted) return "connection aborted";
+    if (ec == net::error::broken_pipe) return "broken pipe";
+    if (ec == net::ssl::error::stream_truncated) return "TLS stream truncated (eof without close frame)";
+    if (ec == beast::error::timeout) return "timed out";
+    if (is_websocket_error(ec)) return "protocol error: " + ec.message();
+    return ec.message();
+}
+
+Ending read_ending(const error_code& ec, const websocket::close_reason& cr, bool got_close_frame,
+                   std::size_t max_message_bytes) {
+    // Once the server's close frame arrived the handshake is done; a teardown error after it
+    // (a TLS peer that skips close_notify) does not make the close unclean.
+    if (ec == websocket::error::closed || got_close_frame)
+        return {false, std::string(cr.reason.data(), cr.reason.size()), cr.code, true, true};
+    if (is_drop(ec)) return {false, error_text(ec, max_message_bytes), 0, false, true};
+    return {true, error_text(ec, max_message_bytes), 0, false, false};
+}
+
+Ending close_ending(const error_code& close_ec, const error_code& read_ec,
+                    const websocket::close_reason& cr, bool timed_out, std::chrono::milliseconds timeout) {
+    if (!close_ec || read_ec == websocket::error::closed || cr.code != websocket::close_code::none)
+        return {false, std::string(cr.reason.data(), cr.reason.size()), cr.code, true, false};
+    if (timed_out) return {false, "no close frame from the server within " + ms_text(timeout), 0, false, false};
+    return {false, error_text(close_ec, 0), 0, false, false};
+}
+
+Ending write_ending(const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
+                    std::size_t max_message_bytes) {
+    if (timed_out) return {true, "write timed out after " + ms_text(timeout), 0, false, false};
+    if (is_drop(ec)) return {false, error_text(ec, max_message_bytes), 0, false, true};
+    return {true, error_text(ec, max_message_bytes), 0, false, false};
+}
+
+engine::Event closed_event(const Ending& ending, const std::string& client, int connection) {
+    engine::Event e = make_event(engine::EventKind::closed, client, connection);
+    e.data = ending.text;
+    e.size = ending.text.size();
+    e.close_code = ending.code;
+    e.clean = ending.clean;
+    e.by_peer = ending.by_peer;
+    return e;
+}
+
+engine::Event error_event(const std::string& text, const std::string& client, int connection) {
+    engine::Event e = make_event(engine::EventKind::error, client, connection);
+    e.data = text;
+    e.size = text.size();
+    return e;
+}
+
+std::optional<std::string> invalid_header(const TargetOptions& target, const engine::Command& c) {
+    auto bad = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
+    for (const auto* list : {&target.headers, &c.headers})
+        for (const auto& [name, value] : *list)
+            if (name.empty() || bad(name) || bad(value) || name.find(':') != std::string::npos)
+                return "invalid handshake header '" + name + "': empty name, ':' in the name, or CR/LF";
+    for (const auto& p : c.subprotocols)
+        if (p.empty() || bad(p) || p.find_first_of(", ") != std::string::npos)
+            return "invalid subprotocol '" + p + "'";
+    if (bad(target.user_agent)) return "invalid User-Agent: contains CR/LF";
+    return std::nullopt;
+}
+
+void decorate(websocket::request_type& req, const TargetOptions& target,
+              const std::vector<std::pair<std::string, std::string>>& headers,
+              const std::vector<std::string>& subprotocols) {
+    req.set(beast::http::field::user_agent, target.user_agent);
+    for (const auto& [name, value] : target.headers) req.set(name, value);
+    for (const auto& [name, value] : headers) req.set(name, value);
+    if (!subprotocols.empty()) {
+        std::string list;
+        for (const auto& p : subprotocols) list += (list.empty() ? "" : ", ") + p;
+        req.set(beast::http::field::sec_websocket_protocol, list);
+    }
+}
+
+void prepare_tls(SSL* ssl, const std::string& host, bool insecure) {
+    error_code ec;
+    net::ip::make_address(host, ec);
+    bool is_ip = !ec;
+    if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
+    if (insecure) return;
+    // OpenSSL's own check, so that a mismatch fails with a precise verify error.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(ssl, host.c_str());
+    }
+}
+
+std::string dns_failure_text(const error_code& ec, const std::string& host) {
+    return "cannot resolve '" + host + "': " + ec.message();
+}
+
+std::string tcp_failure_text(const error_code& ec, const std::string& host, const std::string& port) {
+    return "TCP connect to " + host + ":" + port + " failed: " + ec.message();
+}
+
+std::string tls_failure_text(const error_code& ec, SSL* ssl) {
+    std::string text = "TLS handshake failed: " + ec.message();
+    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verify != X509_V_OK) text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    return text;
+}
+
+std::string upgrade_failure_text(const error_code& ec, const websocket::response_type& res,
+                                 int& http_status) {
+    int status = static_cast<int>(res.result_int());
+    if (status != 0 && status != 101) {
+        http_status = status;
+        return "upgrade refused: HTTP " + std::to_string(status) + " " + std::string(res.reason());
+    }
+    return "WebSocket handshake failed: " + ec.message();
+}
+
+} // namespace pushcheck::drivers::detail
