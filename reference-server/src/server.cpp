@@ -229,8 +229,8 @@ private:
 
     void start() {
         ws_.next_layer().tcp().expires_after(st_.opts.handshake_timeout);
-        if (auto* tls = ws_.next_layer().tls()) {
-            tls->async_handshake(net::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+        if (ws_.next_layer().is_tls()) {
+            ws_.next_layer().async_tls_handshake(net::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
                 if (ec) return self->handshake_failed("TLS handshake", ec);
                 self->read_request();
             });
@@ -302,6 +302,7 @@ private:
         }
         counted_ws_ = true;
         ws_.next_layer().tcp().expires_never();  // the WebSocket's own timeouts take over
+        ws_.next_layer().teardown_timeout(st_.opts.handshake_timeout);
         websocket::stream_base::timeout t{};
         t.handshake_timeout = st_.opts.handshake_timeout;
         t.idle_timeout = st_.opts.ping_interval * 2;  // ping after half of it, drop after all of it

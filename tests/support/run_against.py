@@ -52,6 +52,9 @@ def main():
     p.add_argument("--exit", type=int, default=None, help="expected exit code of pushcheck")
     p.add_argument("--json", default=None)
     p.add_argument("--scheme", default="ws")
+    p.add_argument("--junit-xsd", default=None, help="also write JUnit and validate it with xmllint")
+    p.add_argument("--results-schema", default=None, help="validate the JSON results with jsonschema")
+    p.add_argument("--max-seconds", type=float, default=None, help="pushcheck must finish within this")
     a = p.parse_args(argv[:seps[0]])
 
     proc = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -59,6 +62,9 @@ def main():
         hostport = wait_listening(proc, 30)
         out = a.json or os.path.join(tempfile.mkdtemp(prefix="pushcheck-"), "results.json")
         cmd = [a.pushcheck, "run", "--target", f"{a.scheme}://{hostport}", "--json", out, "-q"] + extra
+        junit = os.path.join(os.path.dirname(out), "junit.xml")
+        if a.junit_xsd:
+            cmd += ["--junit", junit, "--html", os.path.join(os.path.dirname(out), "report.html")]
         t0 = time.monotonic()
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         wall = time.monotonic() - t0
@@ -66,10 +72,28 @@ def main():
         print(r.stderr, file=sys.stderr)
         print(f"pushcheck wall time: {wall:.1f} s", flush=True)
         problems = []
+        if r.returncode not in (0, 1, 2, 3):
+            problems.append(f"pushcheck crashed or was killed: exit {r.returncode}")
+        if "ERROR: AddressSanitizer" in r.stderr or "runtime error:" in r.stderr:
+            problems.append("sanitizer report in pushcheck's output")
+        if a.max_seconds is not None and wall > a.max_seconds:
+            problems.append(f"pushcheck took {wall:.1f} s, more than {a.max_seconds} s")
+        if a.junit_xsd:
+            x = subprocess.run(["xmllint", "--noout", "--schema", a.junit_xsd, junit], capture_output=True, text=True)
+            if x.returncode != 0:
+                problems.append("JUnit report does not validate: " + x.stderr[-2000:])
         if a.exit is not None and r.returncode != a.exit:
             problems.append(f"pushcheck exited {r.returncode}, expected {a.exit}")
         with open(out) as f:
             doc = json.load(f)
+        if a.results_schema:
+            import jsonschema
+            with open(a.results_schema) as f:
+                schema = json.load(f)
+            try:
+                jsonschema.validate(doc, schema)
+            except jsonschema.ValidationError as e:
+                problems.append(f"results JSON does not validate at {list(e.absolute_path)}: {e.message}")
         verdicts = {}
         for s in doc["scenarios"]:
             verdicts.setdefault(s["id"], []).append((s["driver"], s["verdict"], s.get("reason", "")))

@@ -113,7 +113,8 @@ public:
     bool tls() const;
 
     /// Stops accepting, closes every session with 1001 (going away) and joins the
-    /// threads; returns within about 2 s. Safe to call more than once, from any thread.
+    /// threads; returns within about 2 s. Safe to call more than once, from any thread
+    /// except the server's own (it joins them).
     void stop();
     /// Blocks until stop() has finished (returns at once when the server never started).
     void wait();
