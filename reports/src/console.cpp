@@ -47,6 +47,16 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
         << '\n';
     if (s.verdict != Verdict::pass && !s.reason.empty())
         out << kIndent << paint(o, colour_of(s.verdict), sanitize_text(s.reason)) << '\n';
+    // Figures of the checks: always for informational results (they are the point), else with -v.
+    if (o.verbose || s.verdict == Verdict::informational) {
+        for (const auto& f : s.findings) {
+            if (f.kind != "check" || !f.measurements.is_object() || f.measurements.empty()) continue;
+            std::string line = sanitize_text(f.name) + ":";
+            for (const auto& [k, v] : f.measurements.items())
+                if (v.is_number()) line += fmt::format(" {} {}", k, v.is_number_float() ? fmt::format("{:.4g}", v.get<double>()) : v.dump());
+            out << kIndent << paint(o, kDim, line) << '\n';
+        }
+    }
     const auto& events = s.transcript.events;
     if (o.verbose) {
         out << kIndent << paint(o, kDim, fmt::format("transcript ({} events):", events.size())) << '\n';

@@ -161,8 +161,10 @@ Percentiles percentiles(const engine::Histogram& h) {
 
 engine::Verdict overall_verdict(const engine::RunResult& run) {
     engine::Verdict worst = run.target_unreachable ? engine::Verdict::fail : engine::Verdict::pass;
+    // Informational results are figures and may-level findings: they never colour the run.
     for (const auto& s : run.scenarios)
-        if (engine::severity(s.verdict) > engine::severity(worst)) worst = s.verdict;
+        if (s.verdict != engine::Verdict::informational && engine::severity(s.verdict) > engine::severity(worst))
+            worst = s.verdict;
     return worst;
 }
 

@@ -51,7 +51,7 @@ struct Percentiles {
 };
 Percentiles percentiles(const engine::Histogram& h);
 
-/// The run's overall verdict: the worst scenario verdict (pass when there is none).
+/// The run's overall verdict: the worst scenario verdict, informational counting as pass.
 engine::Verdict overall_verdict(const engine::RunResult& run);
 
 /// "2026-11-26T13:02:48" from an ISO 8601 time, or "1970-01-01T00:00:00" when malformed.

@@ -52,6 +52,8 @@ public:
     virtual void drop_now() = 0;
     /// Beast started its teardown (close frame or failed connection): bound it.
     virtual void on_teardown() = 0;
+    /// The session gave up on this connection: never call back into it again.
+    virtual void detach() = 0;
 };
 
 /// Beast's next layer: forwards I/O unchanged and tells the connection when Beast starts
@@ -107,6 +109,12 @@ public:
     }
     engine::Session& session() { return session_; }
     const TargetOptions& target() const;
+    /// Detaches every connection still alive (they may outlive this Run, parked in Beast).
+    void detach_all() {
+        for (auto& w : every_)
+            if (auto c = w.lock()) c->detach();
+        every_.clear();
+    }
 
 private:
     void perform(std::vector<Command> commands);
@@ -153,8 +161,11 @@ public:
             ioc_ = &ioc;
             ctx_ = &ctx;
             net::post(ioc, [this] { start_more(); });
-            ioc.run();  // returns once no handler, timer or coroutine is left
-            runs_.clear();  // before the io_context: their timers belong to it
+            ioc.run();  // returns once every session is complete (session_done stops it)
+            // Runs go before the io_context (their timers belong to it); detached connections
+            // go with the io_context, whose shutdown destroys what Beast left parked.
+            for (auto& r : runs_) r->detach_all();
+            runs_.clear();
             ioc_ = nullptr;
             ctx_ = nullptr;
         }
@@ -164,6 +175,8 @@ public:
         --running_;
         if (done_ && *done_) (*done_)(run.session());
         start_more();
+        // Every session is complete: stop even if detached connections still hold work.
+        if (running_ == 0 && next_ >= sessions_->size()) ioc_->stop();
     }
 
     const TargetOptions& target() const { return target_; }
@@ -204,11 +217,18 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
 public:
     ConnImpl(Run& run, net::any_io_executor ex, ssl::context& ctx, const error_code& tls_error,
              std::string client, int connection)
-        : run_(run), t_(run.target()), ws_(make_ws(this, ex, ctx)), client_(std::move(client)),
+        : run_(&run), t_(run.target()), ws_(make_ws(this, ex, ctx)), client_(std::move(client)),
           connection_(connection), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {
-        run_.conn_born();
+        run_->conn_born();
     }
-    ~ConnImpl() override { run_.conn_gone(); }
+    ~ConnImpl() override {
+        if (run_) run_->conn_gone();
+    }
+
+    void detach() override {
+        quiet_ = true;
+        run_ = nullptr;
+    }
 
     void push(Command c) override {
         queue_.push_back(std::move(c));
@@ -257,8 +277,8 @@ private:
     Event ev(EventKind kind) const { return detail::make_event(kind, client_, connection_); }
 
     void emit(Event e) {
-        if (quiet_) return;
-        run_.deliver(std::move(e), Clock::now());
+        if (quiet_ || !run_) return;
+        run_->deliver(std::move(e), Clock::now());
     }
 
     // Reports how the connection ended (once) and closes it.
@@ -273,8 +293,8 @@ private:
     }
 
     void not_connected(const Command& c) {
-        if (quiet_) return;
-        run_.deliver(detail::error_event("not connected", client_, c.connection), Clock::now());
+        if (quiet_ || !run_) return;
+        run_->deliver(detail::error_event("not connected", client_, c.connection), Clock::now());
     }
 
     // Closes the socket; pending operations complete with an error.
@@ -337,11 +357,14 @@ private:
         e.data = text;
         e.size = text.size();
         e.http_status = http_status;
+        e.reached = std::exchange(reached_, false);
         emit(std::move(e));
     }
 
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
+        // Past DNS and TCP the target answered: a failure there is not "unreachable".
+        reached_ = stage != Stage::dns && stage != Stage::tcp;
         if (op_fired_) return fail_connect(detail::connect_timeout_text(stage, c.timeout));
         switch (stage) {
         case Stage::dns: return fail_connect(detail::dns_failure_text(ec, t_.url.host));
@@ -465,7 +488,7 @@ private:
             e.binary = ws_.got_binary();
             e.size = n;
             e.data = std::move(data);
-            run_.deliver(std::move(e), now);
+            if (run_) run_->deliver(std::move(e), now);
         }
     }
 
@@ -577,7 +600,7 @@ private:
         kill_socket();
     }
 
-    Run& run_;
+    Run* run_;  // null once detached: the session completed without waiting for it
     const TargetOptions& t_;
     Ws ws_;
     std::string client_;
@@ -592,6 +615,7 @@ private:
     bool draining_ = false;
     bool quiet_ = false;       // released, replaced or the session is over: no more events
     bool ended_ = false;       // connect_failed or closed was reported
+    bool reached_ = false;     // the failing connect got past TCP
     bool closing_ = false;     // our close frame is out: messages are no longer reported
     bool got_close_frame_ = false;
     bool op_fired_ = false;
@@ -704,6 +728,16 @@ void Run::finish() {
         if (ec) return;
         for (auto& w : every_)
             if (auto c = w.lock()) c->drop_now();
+        // Beast can leave a read and a close parked on each other with the socket gone; such
+        // connections never end on their own. Give the others a moment, then complete
+        // without them: the driver stops the io_context, whose shutdown frees them.
+        hard_timer_.expires_after(std::chrono::milliseconds(250));
+        hard_timer_.async_wait([this](error_code ec2) {
+            if (ec2 || completed_) return;
+            detach_all();
+            live_ = 0;
+            maybe_complete();
+        });
     });
     auto conns = std::move(conns_);
     conns_.clear();

@@ -835,11 +835,14 @@ private:
         e.data = text;
         e.size = text.size();
         e.http_status = http_status;
+        e.reached = std::exchange(reached_, false);
         emit(std::move(e));
     }
 
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
+        // Past DNS and TCP the target answered: a failure there is not "unreachable".
+        reached_ = stage != Stage::dns && stage != Stage::tcp;
         if (ec == beast::error::timeout) return fail_connect(detail::connect_timeout_text(stage, c.timeout));
         switch (stage) {
         case Stage::dns: return fail_connect(detail::dns_failure_text(ec, t_.url.host));
@@ -865,6 +868,7 @@ private:
     State state_ = State::fresh;
     bool quiet_ = false;
     bool ended_ = false;
+    bool reached_ = false;     // the failing connect got past TCP
     bool closing_ = false;
     bool got_close_frame_ = false;
 };

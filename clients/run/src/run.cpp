@@ -215,7 +215,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         if (!r) continue;  // every runner is done when run() returns; guard anyway
         for (const auto& e : r->transcript.events) {
             if (e.kind == engine::EventKind::connected) any_connected = true;
-            if (e.kind == engine::EventKind::connect_failed && e.http_status == 0 && refusal.empty()) {
+            if (e.kind == engine::EventKind::connect_failed && !e.reached && refusal.empty()) {
                 any_refused = true;
                 refusal = e.data;
             }

@@ -24,7 +24,7 @@ struct Outcome {
     std::string out, err;
 };
 
-Outcome pushcheck(std::vector<std::string> args) {
+Outcome cli(std::vector<std::string> args) {
     std::ostringstream out, err;
     int code = main_entry(args, out, err);
     return {code, out.str(), err.str()};
@@ -68,39 +68,39 @@ std::string slurp(const fs::path& p) {
 } // namespace
 
 TEST_CASE("--version and --help exit 0", "[cli]") {
-    auto v = pushcheck({"--version"});
+    auto v = cli({"--version"});
     CHECK(v.code == 0);
     CHECK(v.out.find("pushcheck ") != std::string::npos);
-    auto h = pushcheck({"run", "--help"});
+    auto h = cli({"run", "--help"});
     CHECK(h.code == 0);
     CHECK(h.out.find("--target") != std::string::npos);
 }
 
 TEST_CASE("bad usage exits 2 with a message", "[cli][exit2]") {
-    auto none = pushcheck({});
+    auto none = cli({});
     CHECK(none.code == 2);
-    auto unknown = pushcheck({"run", "--no-such-flag"});
+    auto unknown = cli({"run", "--no-such-flag"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("--no-such-flag") != std::string::npos);
-    auto driver = pushcheck({"run", "--driver", "threads"});
+    auto driver = cli({"run", "--driver", "threads"});
     CHECK(driver.code == 2);
     CHECK(driver.err.find("threads") != std::string::npos);
-    auto url = pushcheck({"run", "--target", "http://127.0.0.1:1"});
+    auto url = cli({"run", "--target", "http://127.0.0.1:1"});
     CHECK(url.code == 2);
     CHECK(url.err.find("not a ws:// or wss:// URL") != std::string::npos);
-    auto header = pushcheck({"run", "--header", "no colon here", "--filter", "handshake.*"});
+    auto header = cli({"run", "--header", "no colon here", "--filter", "handshake.*"});
     CHECK(header.code == 2);
     CHECK(header.err.find("Name: value") != std::string::npos);
 }
 
 TEST_CASE("an unknown profile key or an ill-typed value exits 2 naming the key", "[cli][exit2]") {
-    auto unknown = pushcheck({"run", "--set", "push.intervall_ms=200"});
+    auto unknown = cli({"run", "--set", "push.intervall_ms=200"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("push.intervall_ms") != std::string::npos);
-    auto typed = pushcheck({"run", "--set", "push.interval_ms=\"fast\""});
+    auto typed = cli({"run", "--set", "push.interval_ms=\"fast\""});
     CHECK(typed.code == 2);
     CHECK(typed.err.find("push.interval_ms") != std::string::npos);
-    auto profile = pushcheck({"run", "--profile", "no-such-profile"});
+    auto profile = cli({"run", "--profile", "no-such-profile"});
     CHECK(profile.code == 2);
     CHECK(profile.err.find("no-such-profile") != std::string::npos);
 }
@@ -108,11 +108,11 @@ TEST_CASE("an unknown profile key or an ill-typed value exits 2 naming the key",
 TEST_CASE("a malformed scenario file exits 2 naming file, line and column", "[cli][exit2]") {
     TempDir t;
     auto bad = t.file("bad.json", "{\n  \"id\": \"x.y\",\n  \"steps\": [ oops ]\n}\n");
-    auto r = pushcheck({"run", "--scenarios", bad});
+    auto r = cli({"run", "--scenarios", bad});
     CHECK(r.code == 2);
     CHECK(r.err.find("bad.json") != std::string::npos);
     CHECK(r.err.find("3:") != std::string::npos);  // line 3
-    auto v = pushcheck({"validate", bad});
+    auto v = cli({"validate", bad});
     CHECK(v.code == 2);
     CHECK(v.err.find("bad.json") != std::string::npos);
 }
@@ -121,7 +121,7 @@ TEST_CASE("an unknown step lists the known ones", "[cli][exit2]") {
     TempDir t;
     auto f = t.file("typo.json", R"({"id": "x.typo", "title": "t", "description": "d", "level": "must",
         "clients": [{"name": "a"}], "steps": [{"step": "jion", "client": "a"}]})");
-    auto r = pushcheck({"validate", f});
+    auto r = cli({"validate", f});
     CHECK(r.code == 2);
     CHECK(r.err.find("/steps/0") != std::string::npos);
     CHECK(r.err.find("jion") != std::string::npos);
@@ -133,7 +133,7 @@ TEST_CASE("validate accepts the shipped suite and profile", "[cli]") {
     for (auto& e : fs::directory_iterator(fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "suite"))
         args.push_back(e.path().string());
     args.push_back((fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "profiles" / "nowtime.json").string());
-    auto r = pushcheck(args);
+    auto r = cli(args);
     INFO(r.err);
     CHECK(r.code == 0);
     CHECK(r.out.find("(profile nowtime)") != std::string::npos);
@@ -141,7 +141,7 @@ TEST_CASE("validate accepts the shipped suite and profile", "[cli]") {
 
 TEST_CASE("an unreachable target exits 3", "[cli][exit3]") {
     auto port = std::to_string(closed_port());
-    auto r = pushcheck({"run", "--target", "ws://127.0.0.1:" + port, "--filter", "handshake.*", "-q"});
+    auto r = cli({"run", "--target", "ws://127.0.0.1:" + port, "--filter", "handshake.*", "-q"});
     CHECK(r.code == 3);
     CHECK(r.err.find("unreachable") != std::string::npos);
 }
@@ -149,7 +149,7 @@ TEST_CASE("an unreachable target exits 3", "[cli][exit3]") {
 TEST_CASE("a passing run against the embedded server exits 0 and writes reports", "[cli][exit0]") {
     TempDir t;
     auto json = (t.path / "r" / "results.json").string();
-    auto r = pushcheck({"run", "--filter", "handshake.join_welcome", "--filter", "lifecycle.close_bye",
+    auto r = cli({"run", "--filter", "handshake.join_welcome", "--filter", "lifecycle.close_bye",
                         "--json", json});
     INFO(r.out << r.err);
     CHECK(r.code == 0);
@@ -160,14 +160,14 @@ TEST_CASE("a passing run against the embedded server exits 0 and writes reports"
 
     // Re-render from the saved run.
     auto junit = (t.path / "junit.xml").string();
-    auto rep = pushcheck({"report", json, "--junit", junit, "-q"});
+    auto rep = cli({"report", json, "--junit", junit, "-q"});
     CHECK(rep.code == 0);
     CHECK(slurp(junit).find("handshake.join_welcome") != std::string::npos);
 }
 
 TEST_CASE("a must-level failure exits 1 and names the mismatch", "[cli][exit1]") {
     // A profile whose welcome the reference server does not send.
-    auto r = pushcheck({"run", "--filter", "handshake.join_welcome", "--set",
+    auto r = cli({"run", "--filter", "handshake.join_welcome", "--set",
                         R"(welcome.match={"status": 201, "event": "notification"})"});
     INFO(r.out << r.err);
     CHECK(r.code == 1);
@@ -177,7 +177,7 @@ TEST_CASE("a must-level failure exits 1 and names the mismatch", "[cli][exit1]")
 TEST_CASE("--driver both runs each scenario under each driver", "[cli][drivers]") {
     TempDir t;
     auto json = (t.path / "results.json").string();
-    auto r = pushcheck({"run", "--driver", "both", "--filter", "lifecycle.close_bye", "--json", json, "-q"});
+    auto r = cli({"run", "--driver", "both", "--filter", "lifecycle.close_bye", "--json", json, "-q"});
     INFO(r.out << r.err);
     CHECK(r.code == 0);
     auto doc = nlohmann::json::parse(slurp(json));
@@ -191,7 +191,7 @@ TEST_CASE("--driver both runs each scenario under each driver", "[cli][drivers]"
 }
 
 TEST_CASE("docs/conformance.md is generated from the suite and not stale", "[cli][docs]") {
-    auto r = pushcheck({"list", "--format", "markdown"});
+    auto r = cli({"list", "--format", "markdown"});
     REQUIRE(r.code == 0);
     std::string doc = slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "docs" / "conformance.md");
     auto begin = doc.find("<!-- BEGIN GENERATED: pushcheck list --format markdown -->\n");
