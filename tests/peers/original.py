@@ -22,10 +22,11 @@ async def push(ws, interval):
         await asyncio.sleep(interval)
 
 
-async def listen(ws):
+async def listen(ws, stop_pushing):
     async for message in ws:
         data = json.loads(message)  # raises on text that is not JSON: the listener dies
         if data.get("event") == "close":
+            stop_pushing()
             await ws.send(json.dumps({"message": "bye"}))
             await ws.close()
             return
@@ -40,12 +41,14 @@ async def handler(ws, path, interval):
     try:
         await ws.send(json.dumps({"status": 200, "event": "notification", "data": "Welcom"}))
         pusher = asyncio.ensure_future(push(ws, interval))
-        listener = asyncio.ensure_future(listen(ws))
-        await asyncio.wait([pusher, listener], return_when=asyncio.FIRST_COMPLETED)
-        if listener.done() and listener.exception() is None:
+        try:
+            await listen(ws, pusher.cancel)
+        except (ValueError, AttributeError):
+            # The listener died on input that is not a JSON object: pushes go on, and a
+            # later close request is never answered, until the client goes away.
+            await asyncio.gather(pusher, return_exceptions=True)
+        finally:
             pusher.cancel()
-        else:
-            await pusher  # ends when the connection closes
     except websockets.ConnectionClosed:
         pass
     finally:
