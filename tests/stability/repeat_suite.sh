@@ -2,12 +2,13 @@
 # The whole suite against the embedded reference server, N times in a row, under both
 # drivers: every run must have no fail, no non_strict and no harness_error.
 set -euo pipefail
-pushcheck=$1; runs=${2:-10}
+# usage: repeat_suite.sh PUSHCHECK [RUNS] [pushcheck run options...]
+pushcheck=$1; runs=${2:-10}; shift 2 || true
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for i in $(seq "$runs"); do
   start=$(date +%s.%N)
   code=0
-  "$pushcheck" run --driver both -q --json "$tmp/run$i.json" > "$tmp/out$i.txt" 2>&1 || code=$?
+  "$pushcheck" run --driver both -q --json "$tmp/run$i.json" "$@" > "$tmp/out$i.txt" 2>&1 || code=$?
   if ! /usr/bin/python3 - "$tmp/run$i.json" "$i" "$code" "$start" <<'PY'
 import json, sys, time
 doc = json.load(open(sys.argv[1]))
