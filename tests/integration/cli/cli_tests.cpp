@@ -67,7 +67,7 @@ std::string slurp(const fs::path& p) {
 
 } // namespace
 
-TEST_CASE("--version and --help exit 0", "[cli]") {
+TEST_CASE("version and help exit 0", "[cli]") {
     auto v = cli({"--version"});
     CHECK(v.code == 0);
     CHECK(v.out.find("pushcheck ") != std::string::npos);
@@ -174,7 +174,7 @@ TEST_CASE("a must-level failure exits 1 and names the mismatch", "[cli][exit1]")
     CHECK(r.out.find("/status") != std::string::npos);
 }
 
-TEST_CASE("--driver both runs each scenario under each driver", "[cli][drivers]") {
+TEST_CASE("driver both runs each scenario under each driver", "[cli][drivers]") {
     TempDir t;
     auto json = (t.path / "results.json").string();
     auto r = cli({"run", "--driver", "both", "--filter", "lifecycle.close_bye", "--json", json, "-q"});
