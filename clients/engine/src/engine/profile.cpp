@@ -86,7 +86,10 @@ std::string file_of(const Profile& p) { return p.file.empty() ? "profile " + p.n
 
 std::string dotted_to_pointer(const std::string& dotted) {
     std::string out;
-    for (const auto& part : split_dotted(dotted)) out += "/" + pointer_escape(part);
+    for (const auto& part : split_dotted(dotted)) {
+        out += '/';  // appended apart: GCC 12 warns falsely (-Wrestrict) on "/" + std::string
+        out += pointer_escape(part);
+    }
     return out;
 }
 
