@@ -187,17 +187,28 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
     };
 
     const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(prep.scenarios.size());
-    std::vector<std::thread> threads;
-    for (std::size_t d = 0; d < driver_names.size(); ++d) {
-        std::vector<engine::Session*> sessions;
-        for (std::size_t i = 0; i < prep.scenarios.size(); ++i)
-            sessions.push_back(runners[d * prep.scenarios.size() + i].get());
-        auto driver = driver_names[d] == "sync" ? drivers::make_sync_driver(target) : drivers::make_async_driver(target);
-        threads.emplace_back([driver = std::move(driver), sessions, jobs, &on_done] {
-            driver->run(sessions, jobs, on_done);
-        });
+    // Scenarios tagged "exclusive" (bursts such as the join storm) run after the others:
+    // on one driver thread their bursts would delay the arrival timestamps of concurrent
+    // scenarios and skew their timing checks.
+    auto exclusive = [](const engine::Scenario& s) {
+        return std::find(s.tags.begin(), s.tags.end(), "exclusive") != s.tags.end();
+    };
+    for (bool phase : {false, true}) {
+        std::vector<std::thread> threads;
+        for (std::size_t d = 0; d < driver_names.size(); ++d) {
+            std::vector<engine::Session*> sessions;
+            for (std::size_t i = 0; i < prep.scenarios.size(); ++i)
+                if (exclusive(prep.scenarios[i]) == phase)
+                    sessions.push_back(runners[d * prep.scenarios.size() + i].get());
+            if (sessions.empty()) continue;
+            auto driver =
+                driver_names[d] == "sync" ? drivers::make_sync_driver(target) : drivers::make_async_driver(target);
+            threads.emplace_back([driver = std::move(driver), sessions, jobs, &on_done] {
+                driver->run(sessions, jobs, on_done);
+            });
+        }
+        for (auto& t : threads) t.join();
     }
-    for (auto& t : threads) t.join();
     if (style.tty) out << "\r\033[K" << std::flush;
 
     engine::RunResult result;
