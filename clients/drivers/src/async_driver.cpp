@@ -346,7 +346,7 @@ private:
         draining_ = false;
     }
 
-    void fail_connect(const std::string& text, int http_status = 0) {
+    void fail_connect(detail::ConnectFailure f) {
         disarm_op();
         bool report = !quiet_ && !ended_;
         ended_ = true;
@@ -354,49 +354,34 @@ private:
         kill_socket();
         if (!report) return;
         Event e = ev(EventKind::connect_failed);
-        e.data = text;
-        e.size = text.size();
-        e.http_status = http_status;
-        e.reached = std::exchange(reached_, false);
+        e.size = f.text.size();
+        e.data = std::move(f.text);
+        e.http_status = f.http_status;
+        e.reached = f.reached;
         emit(std::move(e));
     }
 
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
-        // Past DNS and TCP the target answered: a failure there is not "unreachable".
-        reached_ = stage != Stage::dns && stage != Stage::tcp;
-        if (op_fired_) return fail_connect(detail::connect_timeout_text(stage, c.timeout));
-        switch (stage) {
-        case Stage::dns: return fail_connect(detail::dns_failure_text(ec, t_.url.host));
-        case Stage::tcp: return fail_connect(detail::tcp_failure_text(ec, t_.url.host, t_.url.port));
-        case Stage::tls: {
-            SSL* ssl = nullptr;
-            if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-            return fail_connect(detail::tls_failure_text(ec, ssl));
-        }
-        case Stage::upgrade: {
-            int status = 0;
-            std::string text = res ? detail::upgrade_failure_text(ec, *res, status)
-                                   : "WebSocket handshake failed: " + ec.message();
-            return fail_connect(text, status);
-        }
-        }
+        SSL* ssl = nullptr;
+        if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
+        fail_connect(detail::stage_failure(stage, ec, op_fired_, c.timeout, t_, ssl, res));
     }
 
     net::awaitable<void> do_connect(Command& c) {
         if (auto bad = detail::invalid_header(t_, c)) {
-            fail_connect(*bad);
+            fail_connect({*bad});
             co_return;
         }
         if (Tls && tls_error_) {
-            fail_connect("TLS set-up failed: " + tls_error_.message() +
-                         (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')"));
+            fail_connect({"TLS set-up failed: " + tls_error_.message() +
+                         (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')")});
             co_return;
         }
         unsigned short port = 0;
         auto [end, perr] = std::from_chars(t_.url.port.data(), t_.url.port.data() + t_.url.port.size(), port);
         if (perr != std::errc() || end != t_.url.port.data() + t_.url.port.size() || port == 0) {
-            fail_connect("invalid port '" + t_.url.port + "'");
+            fail_connect({"invalid port '" + t_.url.port + "'"});
             co_return;
         }
         state_ = State::connecting;
@@ -615,7 +600,6 @@ private:
     bool draining_ = false;
     bool quiet_ = false;       // released, replaced or the session is over: no more events
     bool ended_ = false;       // connect_failed or closed was reported
-    bool reached_ = false;     // the failing connect got past TCP
     bool closing_ = false;     // our close frame is out: messages are no longer reported
     bool got_close_frame_ = false;
     bool op_fired_ = false;

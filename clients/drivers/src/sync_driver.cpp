@@ -607,15 +607,15 @@ public:
     int fd() override { return sock().fd(); }
 
     void connect(Command& c) override {
-        if (auto bad = detail::invalid_header(t_, c)) return fail_connect(*bad);
+        if (auto bad = detail::invalid_header(t_, c)) return fail_connect({*bad});
         if (Tls && w_.shared().tls_error)
-            return fail_connect("TLS set-up failed: " + w_.shared().tls_error.message() +
-                                (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')"));
+            return fail_connect({"TLS set-up failed: " + w_.shared().tls_error.message() +
+                                (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')")});
         unsigned short port = 0;
         const std::string& ps = t_.url.port;
         auto [end, perr] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
         if (perr != std::errc() || end != ps.data() + ps.size() || port == 0)
-            return fail_connect("invalid port '" + ps + "'");
+            return fail_connect({"invalid port '" + ps + "'"});
         SteadyTime deadline = Clock::now() + c.timeout;
 
         std::vector<sockaddr_storage> addrs;
@@ -826,39 +826,24 @@ private:
         if (!quiet_) w_.emit(detail::error_event("not connected", w_.client(), c.connection), Clock::now());
     }
 
-    void fail_connect(const std::string& text, int http_status = 0) {
+    void fail_connect(detail::ConnectFailure f) {
         state_ = State::closed;
         sock().close();
         if (quiet_ || ended_) return;
         ended_ = true;
         Event e = ev(EventKind::connect_failed);
-        e.data = text;
-        e.size = text.size();
-        e.http_status = http_status;
-        e.reached = std::exchange(reached_, false);
+        e.size = f.text.size();
+        e.data = std::move(f.text);
+        e.http_status = f.http_status;
+        e.reached = f.reached;
         emit(std::move(e));
     }
 
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
-        // Past DNS and TCP the target answered: a failure there is not "unreachable".
-        reached_ = stage != Stage::dns && stage != Stage::tcp;
-        if (ec == beast::error::timeout) return fail_connect(detail::connect_timeout_text(stage, c.timeout));
-        switch (stage) {
-        case Stage::dns: return fail_connect(detail::dns_failure_text(ec, t_.url.host));
-        case Stage::tcp: return fail_connect(detail::tcp_failure_text(ec, t_.url.host, t_.url.port));
-        case Stage::tls: {
-            SSL* ssl = nullptr;
-            if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-            return fail_connect(detail::tls_failure_text(ec, ssl));
-        }
-        case Stage::upgrade: {
-            int status = 0;
-            std::string text = res ? detail::upgrade_failure_text(ec, *res, status)
-                                   : "WebSocket handshake failed: " + ec.message();
-            return fail_connect(text, status);
-        }
-        }
+        SSL* ssl = nullptr;
+        if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
+        fail_connect(detail::stage_failure(stage, ec, ec == beast::error::timeout, c.timeout, t_, ssl, res));
     }
 
     Worker& w_;
@@ -868,7 +853,6 @@ private:
     State state_ = State::fresh;
     bool quiet_ = false;
     bool ended_ = false;
-    bool reached_ = false;     // the failing connect got past TCP
     bool closing_ = false;
     bool got_close_frame_ = false;
 };

@@ -153,4 +153,24 @@ std::string upgrade_failure_text(const error_code& ec, const websocket::response
     return "WebSocket handshake failed: " + ec.message();
 }
 
+ConnectFailure stage_failure(Stage stage, const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
+                             const TargetOptions& target, SSL* ssl, const websocket::response_type* res) {
+    ConnectFailure f;
+    // Past DNS and TCP the target answered: a failure there is not "unreachable".
+    f.reached = stage != Stage::dns && stage != Stage::tcp;
+    if (timed_out) {
+        f.text = connect_timeout_text(stage, timeout);
+        return f;
+    }
+    switch (stage) {
+    case Stage::dns: f.text = dns_failure_text(ec, target.url.host); break;
+    case Stage::tcp: f.text = tcp_failure_text(ec, target.url.host, target.url.port); break;
+    case Stage::tls: f.text = tls_failure_text(ec, ssl); break;
+    case Stage::upgrade:
+        f.text = res ? upgrade_failure_text(ec, *res, f.http_status) : "WebSocket handshake failed: " + ec.message();
+        break;
+    }
+    return f;
+}
+
 } // namespace pushcheck::drivers::detail

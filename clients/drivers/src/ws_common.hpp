@@ -61,6 +61,20 @@ void decorate(websocket::request_type& req, const TargetOptions& target,
 /// SNI and host name (or IP) verification for a client SSL object.
 void prepare_tls(SSL* ssl, const std::string& host, bool insecure);
 
+/// What a connect_failed event says: the text, the HTTP status of a refused upgrade, and
+/// whether the target answered at all (past DNS and TCP).
+struct ConnectFailure {
+    std::string text;
+    int http_status = 0;
+    bool reached = false;
+};
+
+/// The connect_failed event of a connect that failed at `stage` (`timed_out`: its deadline
+/// `timeout` passed). `ssl` is the connection's SSL object (or null), `res` the upgrade
+/// response when one was read. Both drivers call this so their events stay identical.
+ConnectFailure stage_failure(Stage stage, const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
+                             const TargetOptions& target, SSL* ssl, const websocket::response_type* res);
+
 /// connect_failed texts, one per stage.
 std::string dns_failure_text(const error_code& ec, const std::string& host);
 std::string tcp_failure_text(const error_code& ec, const std::string& host, const std::string& port);
