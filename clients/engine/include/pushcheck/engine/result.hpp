@@ -57,6 +57,7 @@ struct ScenarioResult {
     std::string driver;      // "async" or "sync"
     Verdict verdict = Verdict::pass;
     std::string reason;      // one line: why this verdict (the worst finding's reason)
+    double started_ms = 0;   // when it started, in ms since the run started (wall time of suites)
     double duration_ms = 0;
     std::vector<Finding> findings;
     Transcript transcript;
@@ -68,6 +69,26 @@ struct ScenarioResult {
 struct Summary {
     int total = 0, pass = 0, fail = 0, non_strict = 0, informational = 0, harness_error = 0;
     void add(Verdict v);
+};
+
+/// A scenario that was still running (or not started) when the run was interrupted.
+struct Unfinished {
+    std::string id;
+    std::string driver;
+};
+
+/// The run was stopped by a signal (Ctrl-C, SIGTERM): what finished is reported.
+struct Interruption {
+    std::string signal;                 // "SIGINT" or "SIGTERM"
+    std::vector<Unfinished> unfinished; // scenarios without a result
+};
+
+/// The server under test that pushcheck started with --server-cmd.
+struct ServerProcess {
+    std::string command;
+    int pid = 0;
+    std::string exit;       // how it ended: "exit 0", "signal SIGTERM", "still running" ...
+    std::string log_tail;   // the last lines of its stdout and stderr (kept in reports when something failed)
 };
 
 /// A whole pushcheck run.
@@ -85,6 +106,9 @@ struct RunResult {
     Summary summary;
     Histogram latency;             // all scenarios' latency merged
     bool target_unreachable = false;
+    std::vector<std::string> dialled;        // the room URLs dialled (credentials and query values redacted)
+    std::optional<Interruption> interrupted; // set when a signal stopped the run
+    std::optional<ServerProcess> server;     // set with --server-cmd
 
     void recompute_summary();
 };

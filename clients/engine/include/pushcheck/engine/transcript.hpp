@@ -2,7 +2,9 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pushcheck::engine {
@@ -23,6 +25,16 @@ enum class EventKind {
 
 const char* to_string(EventKind k);
 
+/// What an opening handshake showed: the dialled URL and the server's HTTP response.
+/// Shared by the connected or connect_failed event of one connection.
+struct Handshake {
+    std::string url;     // the URL dialled, credentials and query values redacted
+    int status = 0;      // HTTP status of the response (101 when upgraded); 0: no HTTP response was read
+    std::string reason;  // the response's reason phrase
+    std::vector<std::pair<std::string, std::string>> headers;  // response headers, in order
+    std::string subprotocol;  // negotiated subprotocol ("" if none)
+};
+
 /// One timestamped event of one client. Drivers fill every field but t_us; the engine
 /// sets t_us (microseconds since the scenario started) when it records the event.
 struct Event {
@@ -39,6 +51,7 @@ struct Event {
     bool by_peer = false;      // closed: the server started the close
     int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
     bool reached = false;      // connect_failed: a TCP connection was made (the target answered)
+    std::shared_ptr<const Handshake> handshake;  // connected / connect_failed: the dialled URL and response
 };
 
 /// The record of one scenario run, in the order the engine received the events.
