@@ -4,5 +4,6 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-    return pushcheck::run::main_entry(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+    return pushcheck::run::main_entry(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
+                                       /*handle_signals=*/true);
 }

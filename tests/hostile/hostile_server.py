@@ -14,7 +14,7 @@ import threading
 import time
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MODES = ["not_http", "http_200", "silent", "huge_message", "deep_json", "invalid_utf8",
+MODES = ["drop", "tls_alert", "not_http", "http_200", "silent", "huge_message", "deep_json", "invalid_utf8",
          "stall_mid_frame", "masked_frames", "hostile_payloads", "reset_after_welcome",
          "slow_headers", "bad_accept"]
 
@@ -71,6 +71,12 @@ def serve(conn, mode):
     try:
         request = read_request(conn)
         if request is None:
+            return
+        if mode == "drop":
+            return  # read the upgrade request, answer nothing, close
+        if mode == "tls_alert":
+            # What a TLS server answers to plaintext: an alert record (protocol_version).
+            conn.sendall(b"\x15\x03\x03\x00\x02\x02\x46")
             return
         if mode == "not_http":
             conn.sendall(b"\x00\xffSSH-2.0-definitely-not-http\r\n\x07\x08")

@@ -55,6 +55,9 @@ def main():
     p.add_argument("--junit-xsd", default=None, help="also write JUnit and validate it with xmllint")
     p.add_argument("--results-schema", default=None, help="validate the JSON results with jsonschema")
     p.add_argument("--max-seconds", type=float, default=None, help="pushcheck must finish within this")
+    p.add_argument("--no-pass", action="store_true", help="no scenario may pass")
+    p.add_argument("--no-http-status", action="store_true", help="no event may carry an HTTP status")
+    p.add_argument("--expect-text", default=None, help="every connect_failed event's text contains this")
     a = p.parse_args(argv[:seps[0]])
 
     proc = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -97,6 +100,25 @@ def main():
         verdicts = {}
         for s in doc["scenarios"]:
             verdicts.setdefault(s["id"], []).append((s["driver"], s["verdict"], s.get("reason", "")))
+        if a.no_pass:
+            for sid, vs in verdicts.items():
+                for drv, v, why in vs:
+                    if v == "pass":
+                        problems.append(f"{sid} [{drv}] passed against a target that answers nothing")
+        events = [e for s in doc["scenarios"] for e in s.get("transcript", [])]
+        if a.no_http_status:
+            for e in events:
+                if e.get("http_status", 0) != 0:
+                    problems.append(f"an event carries http_status {e['http_status']}: {e.get('data', '')}")
+                    break
+        if a.expect_text is not None:
+            failed = [e for e in events if e["kind"] == "connect_failed"]
+            if not failed:
+                problems.append("no connect_failed event in the transcripts")
+            for e in failed:
+                if a.expect_text not in e.get("data", ""):
+                    problems.append(f"connect_failed text {e.get('data', '')!r} lacks {a.expect_text!r}")
+                    break
         if a.no_fail:
             for sid, vs in verdicts.items():
                 for drv, v, why in vs:

@@ -72,7 +72,25 @@ public:
 
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& b, Token&& token) {
-        return next_.async_read_some(b, std::forward<Token>(token));
+        if (!prelude_.recording) return next_.async_read_some(b, std::forward<Token>(token));
+        // During the opening handshake: keep the first bytes for the failure text.
+        return net::async_compose<Token, void(error_code, std::size_t)>(
+            [this, b, started = false](auto& self, error_code ec = {}, std::size_t n = 0) mutable {
+                if (!started) {
+                    started = true;
+                    next_.async_read_some(b, std::move(self));
+                    return;
+                }
+                std::size_t left = n;
+                for (auto it = net::buffer_sequence_begin(b); left > 0 && it != net::buffer_sequence_end(b); ++it) {
+                    net::mutable_buffer mb = *it;
+                    std::size_t k = std::min(left, mb.size());
+                    prelude_.add(static_cast<const char*>(mb.data()), k);
+                    left -= k;
+                }
+                self.complete(ec, n);
+            },
+            token, next_);
     }
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& b, Token&& token) {
@@ -86,9 +104,12 @@ public:
         async_teardown(role, s.next_, std::forward<Handler>(handler));
     }
 
+    detail::Prelude& prelude() noexcept { return prelude_; }
+
 private:
     Next next_;
     Conn* owner_;
+    detail::Prelude prelude_;
 };
 
 class AsyncDriverImpl;
@@ -358,6 +379,7 @@ private:
         e.data = std::move(f.text);
         e.http_status = f.http_status;
         e.reached = f.reached;
+        e.handshake = std::move(f.handshake);
         emit(std::move(e));
     }
 
@@ -365,7 +387,7 @@ private:
                     const websocket::response_type* res = nullptr) {
         SSL* ssl = nullptr;
         if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-        fail_connect(detail::stage_failure(stage, ec, op_fired_, c.timeout, t_, ssl, res));
+        fail_connect(detail::stage_failure(stage, ec, op_fired_, c.timeout, t_, c.path, ssl, res, &ws_.next_layer().prelude()));
     }
 
     net::awaitable<void> do_connect(Command& c) {
@@ -431,8 +453,10 @@ private:
             }));
         ws_.read_message_max(t_.max_message_bytes);
         websocket::response_type res;
+        ws_.next_layer().prelude().recording = true;
         auto [hec] = co_await ws_.async_handshake(res, detail::host_field(t_.url),
                                                   detail::request_target(t_.url, c.path), tuple_awaitable);
+        ws_.next_layer().prelude().recording = false;
         if (state_ == State::closed) co_return;
         if (hec) {
             fail_stage(Stage::upgrade, hec, c, &res);
@@ -451,8 +475,8 @@ private:
             }
         });
         Event e = ev(EventKind::connected);
-        auto protocol = res[beast::http::field::sec_websocket_protocol];
-        e.data.assign(protocol.data(), protocol.size());
+        e.handshake = detail::handshake_info(t_, c.path, &res);
+        e.data = e.handshake->subprotocol;
         e.size = e.data.size();
         emit(std::move(e));
         net::co_spawn(ws_.get_executor(), read_loop(this->shared_from_this()), net::detached);

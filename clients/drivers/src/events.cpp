@@ -16,13 +16,7 @@ engine::Event make_event(engine::EventKind kind, const std::string& client, int 
     return e;
 }
 
-std::string request_target(const net::Url& url, const std::string& path) {
-    std::string target = url.path;
-    if (!path.empty() && path.front() != '/') target += '/';
-    target += path;
-    if (target.empty() || target.front() != '/') target.insert(target.begin(), '/');
-    return target;
-}
+std::string request_target(const net::Url& url, const std::string& path) { return net::request_target(url, path); }
 
 std::string host_field(const net::Url& url) {
     std::string h = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;

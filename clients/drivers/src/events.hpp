@@ -15,7 +15,7 @@ std::int64_t wall_us_now();
 /// An event of `kind` for one connection, stamped with the wall clock now.
 engine::Event make_event(engine::EventKind kind, const std::string& client, int connection);
 
-/// The HTTP request target: the URL's path prefix + the command's path ("/" at least).
+/// The HTTP request target: the URL's path prefix + the command's path ("/" at least) + the URL's query.
 std::string request_target(const net::Url& url, const std::string& path);
 
 /// The Host header value: host, plus ":port" unless it is the scheme's default.

@@ -284,6 +284,7 @@ public:
     Next& next_layer() noexcept { return next_; }
     PollSocket& socket() noexcept { return next_.lowest_layer(); }
     FrameScanner& scanner() noexcept { return scanner_; }
+    detail::Prelude& prelude() noexcept { return prelude_; }
 
     template <class MutableBuffers>
     std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
@@ -300,6 +301,7 @@ public:
         for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
             net::mutable_buffer b = *it;
             std::size_t k = scanner_.take(static_cast<char*>(b.data()), b.size());
+            prelude_.add(static_cast<const char*>(b.data()), k);
             total += k;
             if (k < b.size()) break;
         }
@@ -379,6 +381,7 @@ private:
 
     Next next_;
     FrameScanner scanner_;
+    detail::Prelude prelude_;
 };
 
 class Worker;
@@ -661,15 +664,17 @@ public:
             }));
         ws_.read_message_max(t_.max_message_bytes);
         websocket::response_type res;
+        ws_.next_layer().prelude().recording = true;
         ws_.handshake(res, detail::host_field(t_.url), detail::request_target(t_.url, c.path), ec);
+        ws_.next_layer().prelude().recording = false;
         if (ec) return fail_stage(Stage::upgrade, ec, c, &res);
         state_ = State::open;
         ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
             if (kind == websocket::frame_type::close) got_close_frame_ = true;
         });
         Event e = ev(EventKind::connected);
-        auto protocol = res[beast::http::field::sec_websocket_protocol];
-        e.data.assign(protocol.data(), protocol.size());
+        e.handshake = detail::handshake_info(t_, c.path, &res);
+        e.data = e.handshake->subprotocol;
         e.size = e.data.size();
         emit(std::move(e));
     }
@@ -836,6 +841,7 @@ private:
         e.data = std::move(f.text);
         e.http_status = f.http_status;
         e.reached = f.reached;
+        e.handshake = std::move(f.handshake);
         emit(std::move(e));
     }
 
@@ -843,7 +849,8 @@ private:
                     const websocket::response_type* res = nullptr) {
         SSL* ssl = nullptr;
         if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-        fail_connect(detail::stage_failure(stage, ec, ec == beast::error::timeout, c.timeout, t_, ssl, res));
+        fail_connect(detail::stage_failure(stage, ec, ec == beast::error::timeout, c.timeout, t_, c.path, ssl, res,
+                                           &ws_.next_layer().prelude()));
     }
 
     Worker& w_;

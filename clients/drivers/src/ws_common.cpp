@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/websocket/error.hpp>
 
 #include <openssl/ssl.h>
@@ -139,36 +140,131 @@ std::string tcp_failure_text(const error_code& ec, const std::string& host, cons
 std::string tls_failure_text(const error_code& ec, SSL* ssl) {
     std::string text = "TLS handshake failed: " + ec.message();
     long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-    if (verify != X509_V_OK) text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    if (verify != X509_V_OK) {
+        text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+        return text + "; pass the CA that signed it with --ca-file, or skip verification with --insecure";
+    }
+    // OpenSSL's "wrong version number" / "packet length too long": the peer answered in plaintext.
+    const std::string reason = ec.message();
+    if (reason.find("wrong version number") != std::string::npos || reason.find("packet length too long") != std::string::npos ||
+        reason.find("unknown protocol") != std::string::npos)
+        text += "; the target does not speak TLS on this port: use ws:// instead of wss://";
+    else if (is_drop(ec))
+        text += "; the target closed the connection during the TLS handshake: if it serves plain WebSocket on this "
+                "port, use ws:// instead of wss://";
     return text;
 }
 
-std::string upgrade_failure_text(const error_code& ec, const websocket::response_type& res,
-                                 int& http_status) {
-    int status = static_cast<int>(res.result_int());
-    if (status != 0 && status != 101) {
-        http_status = status;
-        return "upgrade refused: HTTP " + std::to_string(status) + " " + std::string(res.reason());
+std::string byte_preview(const std::string& bytes, std::size_t max) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
+        auto c = static_cast<unsigned char>(bytes[i]);
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out += static_cast<char>(c);
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
     }
-    return "WebSocket handshake failed: " + ec.message();
+    if (bytes.size() > max) out += "...";
+    return out;
+}
+
+namespace {
+
+// A response was parsed (Beast judged its status and headers) when the handshake failed with
+// one of Beast's WebSocket errors; an HTTP parse or transport error means none was read.
+bool response_was_read(const error_code& ec) { return is_websocket_error(ec); }
+
+std::string prelude_text(const Prelude* p) {
+    if (!p || p->total == 0) return "";
+    return std::to_string(p->total) + " bytes: '" + byte_preview(p->bytes) + "'";
+}
+
+// The bytes so far are "HTTP/" or a start of it.
+bool begins_like_http(const Prelude* p) {
+    static const std::string http = "HTTP/";
+    const std::size_t n = std::min(http.size(), p->bytes.size());
+    return n > 0 && p->bytes.compare(0, n, http, 0, n) == 0;
+}
+
+bool looks_like_tls(const Prelude* p) {
+    // A TLS record header: content type 0x14-0x17, then major version 3.
+    return p && p->bytes.size() >= 2 && static_cast<unsigned char>(p->bytes[0]) >= 0x14 &&
+           static_cast<unsigned char>(p->bytes[0]) <= 0x17 && p->bytes[1] == 3;
+}
+
+} // namespace
+
+std::string upgrade_failure_text(const error_code& ec, const websocket::response_type* res, const Prelude* prelude,
+                                 int& http_status) {
+    if (res && response_was_read(ec)) {
+        int status = static_cast<int>(res->result_int());
+        if (status != 101) {
+            http_status = status;
+            return "upgrade refused: HTTP " + std::to_string(status) + " " + std::string(res->reason());
+        }
+        return "WebSocket handshake failed: HTTP 101 but " + ec.message();
+    }
+    const bool nothing = !prelude || prelude->total == 0;
+    const bool dropped = ec == net::error::eof || ec == beast::http::error::end_of_stream ||
+                         ec == beast::http::error::partial_message || ec == net::error::connection_reset ||
+                         ec == net::error::connection_aborted || ec == net::ssl::error::stream_truncated;
+    const std::string how = ec == net::error::connection_reset ? "connection reset" : "connection closed";
+    if (nothing) {
+        if (dropped) return how + " before any HTTP response";
+        return "WebSocket handshake failed: " + ec.message();
+    }
+    if (!begins_like_http(prelude)) {
+        std::string text = "not an HTTP response: first " + prelude_text(prelude);
+        if (dropped) text += ", then the " + how;
+        if (looks_like_tls(prelude)) text += "; this looks like a TLS server: use wss:// instead of ws://";
+        return text;
+    }
+    if (dropped) return how + " in the middle of the HTTP response, after " + prelude_text(prelude);
+    return "invalid HTTP response (" + ec.message() + "): first " + prelude_text(prelude);
+}
+
+std::shared_ptr<const engine::Handshake> handshake_info(const TargetOptions& target, const std::string& path,
+                                                        const websocket::response_type* res) {
+    auto h = std::make_shared<engine::Handshake>();
+    h->url = target.url.room_url(path);
+    if (res) {
+        h->status = static_cast<int>(res->result_int());
+        h->reason = std::string(res->reason());
+        for (const auto& f : *res) h->headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        auto protocol = (*res)[beast::http::field::sec_websocket_protocol];
+        h->subprotocol.assign(protocol.data(), protocol.size());
+    }
+    return h;
 }
 
 ConnectFailure stage_failure(Stage stage, const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
-                             const TargetOptions& target, SSL* ssl, const websocket::response_type* res) {
+                             const TargetOptions& target, const std::string& path, SSL* ssl,
+                             const websocket::response_type* res, const Prelude* prelude) {
     ConnectFailure f;
-    // Past DNS and TCP the target answered: a failure there is not "unreachable".
-    f.reached = stage != Stage::dns && stage != Stage::tcp;
+    const bool have_response = stage == Stage::upgrade && res && !timed_out && response_was_read(ec);
+    // The target answered as an HTTP server: a parsed response, or one that began like one.
+    f.reached = have_response || (stage == Stage::upgrade && prelude && begins_like_http(prelude));
+    f.handshake = handshake_info(target, path, have_response ? res : nullptr);
     if (timed_out) {
         f.text = connect_timeout_text(stage, timeout);
+        if (stage == Stage::upgrade)
+            f.text += prelude && prelude->total ? " (incomplete HTTP response: " + prelude_text(prelude) + ")"
+                                                : " (no HTTP response)";
         return f;
     }
     switch (stage) {
     case Stage::dns: f.text = dns_failure_text(ec, target.url.host); break;
     case Stage::tcp: f.text = tcp_failure_text(ec, target.url.host, target.url.port); break;
     case Stage::tls: f.text = tls_failure_text(ec, ssl); break;
-    case Stage::upgrade:
-        f.text = res ? upgrade_failure_text(ec, *res, f.http_status) : "WebSocket handshake failed: " + ec.message();
-        break;
+    case Stage::upgrade: f.text = upgrade_failure_text(ec, have_response ? res : nullptr, prelude, f.http_status); break;
     }
     return f;
 }

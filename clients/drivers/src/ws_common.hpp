@@ -9,7 +9,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -61,26 +63,52 @@ void decorate(websocket::request_type& req, const TargetOptions& target,
 /// SNI and host name (or IP) verification for a client SSL object.
 void prepare_tls(SSL* ssl, const std::string& host, bool insecure);
 
-/// What a connect_failed event says: the text, the HTTP status of a refused upgrade, and
-/// whether the target answered at all (past DNS and TCP).
+/// The first bytes the server sent during the opening handshake, recorded by the drivers'
+/// next layer so that a failed upgrade can say what really arrived.
+struct Prelude {
+    static constexpr std::size_t kKeep = 48;
+    bool recording = false;
+    std::string bytes;       // the first kKeep bytes
+    std::size_t total = 0;   // every byte read while recording
+    void add(const char* p, std::size_t n) {
+        if (!recording) return;
+        total += n;
+        if (bytes.size() < kKeep) bytes.append(p, std::min(n, kKeep - bytes.size()));
+    }
+};
+
+/// What a connect_failed event says: the text, the HTTP status of a refused upgrade,
+/// whether the target answered with HTTP at all, and the handshake as far as it went.
 struct ConnectFailure {
     std::string text;
     int http_status = 0;
-    bool reached = false;
+    bool reached = false;  // an HTTP response was read
+    std::shared_ptr<const engine::Handshake> handshake;
 };
 
-/// The connect_failed event of a connect that failed at `stage` (`timed_out`: its deadline
-/// `timeout` passed). `ssl` is the connection's SSL object (or null), `res` the upgrade
-/// response when one was read. Both drivers call this so their events stay identical.
+/// The connect_failed event of a connect to `path` that failed at `stage` (`timed_out`: its
+/// deadline `timeout` passed). `ssl` is the connection's SSL object (or null), `res` the
+/// upgrade response object and `prelude` what was read during the upgrade (both may be null).
+/// Both drivers call this so their events stay identical.
 ConnectFailure stage_failure(Stage stage, const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
-                             const TargetOptions& target, SSL* ssl, const websocket::response_type* res);
+                             const TargetOptions& target, const std::string& path, SSL* ssl,
+                             const websocket::response_type* res, const Prelude* prelude);
+
+/// The handshake of a connection to `path`: the dialled URL and, when `res` is non-null, the
+/// response (a response that was really read: status, headers, negotiated subprotocol).
+std::shared_ptr<const engine::Handshake> handshake_info(const TargetOptions& target, const std::string& path,
+                                                        const websocket::response_type* res);
+
+/// Up to `max` bytes as text: printable ASCII kept, anything else as \xNN.
+std::string byte_preview(const std::string& bytes, std::size_t max = 48);
 
 /// connect_failed texts, one per stage.
 std::string dns_failure_text(const error_code& ec, const std::string& host);
 std::string tcp_failure_text(const error_code& ec, const std::string& host, const std::string& port);
 std::string tls_failure_text(const error_code& ec, SSL* ssl);
-/// Fills http_status when the server answered with something other than 101.
-std::string upgrade_failure_text(const error_code& ec, const websocket::response_type& res,
+/// The text of a failed upgrade. `res` is the parsed response (null: none was read);
+/// fills http_status when the server answered with something other than 101.
+std::string upgrade_failure_text(const error_code& ec, const websocket::response_type* res, const Prelude* prelude,
                                  int& http_status);
 
 } // namespace pushcheck::drivers::detail

@@ -15,8 +15,13 @@ namespace {
 
 // Options every command that reads scenarios shares.
 void add_suite_options(CLI::App& cmd, RunOptions& o) {
-    cmd.add_option("--scenarios", o.scenarios, "Scenario file or folder (repeatable; default: the installed suite)");
-    cmd.add_option("--filter", o.filters, "Only scenarios whose id matches this glob (repeatable)");
+    cmd.add_option("--scenarios", o.scenarios,
+                   "Scenario file or folder to run instead of the suite (repeatable; default: the installed suite)");
+    cmd.add_option("--add-scenarios", o.extra_scenarios,
+                   "Scenario file or folder to run in addition to the suite (repeatable)");
+    cmd.add_option("--filter", o.filters,
+                   "Only scenarios whose id matches this glob (repeatable); '!GLOB' leaves matching ones out");
+    cmd.add_option("--exclude", o.excludes, "Leave out scenarios whose id matches this glob (repeatable)");
     cmd.add_option("--profile", o.profile, "Profile name or file describing the target (default: nowtime)");
     cmd.add_option("--set", o.overrides, "Override one profile value, e.g. push.interval_ms=200 (repeatable)");
 }
@@ -29,28 +34,68 @@ void add_report_options(CLI::App& cmd, RunOptions& o) {
     cmd.add_flag("-v,--verbose", o.verbose, "Also print transcripts");
 }
 
+// Edit distance, for "did you mean" on a mistyped command.
+std::size_t distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
+
 } // namespace
 
-int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool handle_signals) {
     CLI::App app{"pushcheck: conformance and latency checks for room-based WebSocket push servers", "pushcheck"};
     app.set_version_flag("--version", std::string("pushcheck ") + PUSHCHECK_VERSION);
     app.require_subcommand(1, 1);
 
     RunOptions o;
+    o.handle_signals = handle_signals;
+    static const std::vector<std::string> commands = {"run", "list", "validate", "report"};
+    // The first word that is not an option must be a command: name a mistyped one.
+    if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+        std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+        err << "pushcheck: unknown command '" << args[0] << "'";
+        std::string best;
+        std::size_t best_d = 3;
+        for (const auto& c : commands)
+            if (auto d = distance(args[0], c); d < best_d) best_d = d, best = c;
+        if (!best.empty()) err << "; did you mean '" << best << "'?";
+        err << "\nCommands: run, list, validate, report. Run 'pushcheck --help' for usage.\n";
+        return exit_usage;
+    }
     auto* run = app.add_subcommand("run", "Run the conformance suite against a target (default: the embedded reference server)");
-    run->add_option("--target", o.target, "ws://host:port or wss://host:port (default: start the embedded reference server)");
+    auto* target_opt = run->add_option(
+        "--target", o.target,
+        "ws[s]://[user:password@]host:port[/prefix][?query] (default: start the embedded reference server)");
     run->add_option("--ca-file", o.ca_file, "wss: trust the CA certificates in this PEM file")->check(CLI::ExistingFile);
     run->add_flag("--insecure", o.insecure, "wss: do not verify the server certificate");
     run->add_option("--header", o.headers, "Add 'Name: value' to every handshake (repeatable)");
     add_suite_options(*run, o);
     run->add_option("--jobs", o.jobs, "Scenarios run at once (0: all)")->check(CLI::NonNegativeNumber);
-    run->add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::PositiveNumber);
+    run->add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::Range(0.01, 1000.0));
     run->add_option("--driver", o.driver, "Client driver: async, sync or both")
         ->check(CLI::IsMember({"async", "sync", "both"}));
     run->add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
     run->add_option("--embedded-interval-ms", o.embedded_interval_ms,
                     "Push interval of the embedded reference server")->check(CLI::Range(10, 60000));
+    run->add_option("--server-cmd", o.server_cmd,
+                    "Start the server under test with this shell command, wait until --target accepts "
+                    "connections, and stop it (SIGTERM, then SIGKILL) after the run");
+    run->add_option("--server-timeout-ms", o.server_timeout_ms,
+                    "How long the --server-cmd server may take to accept connections (default 30000)")
+        ->check(CLI::Range(100, 600000));
     add_report_options(*run, o);
 
     std::string format = "text";
@@ -60,7 +105,7 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
 
     std::vector<std::string> files;
     auto* validate = app.add_subcommand("validate", "Check scenario and profile files without running anything");
-    validate->add_option("files", files, "Scenario or profile files")->required();
+    validate->add_option("files", files, "Scenario or profile files, or folders of them")->required();
     validate->add_option("--profile", o.profile, "Profile to bind scenarios to (default: nowtime)");
 
     std::string results;
@@ -84,6 +129,23 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
         err << "pushcheck: " << e.what() << "\n";
         err << "Run 'pushcheck --help' (or 'pushcheck COMMAND --help') for usage.\n";
         return exit_usage;
+    }
+
+    if (*run) {
+        o.target_given = target_opt->count() > 0;
+        if (o.target_given && blank(o.target)) {
+            err << "pushcheck: --target is empty (an unset variable?); give a ws:// or wss:// URL, or leave "
+                   "--target out to test the embedded reference server\n";
+            return exit_usage;
+        }
+        if (!o.server_cmd.empty() && !o.target_given) {
+            err << "pushcheck: --server-cmd needs --target: the URL where the started server accepts connections\n";
+            return exit_usage;
+        }
+        if (o.server_cmd.empty() == false && blank(o.server_cmd)) {
+            err << "pushcheck: --server-cmd is empty\n";
+            return exit_usage;
+        }
     }
 
     ConsoleStyle style;

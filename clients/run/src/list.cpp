@@ -9,7 +9,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace pushcheck::run {
@@ -62,7 +65,53 @@ int list_command(const RunOptions& o, const std::string& format, std::ostream& o
     return exit_ok;
 }
 
-int validate_command(const RunOptions& o, const std::vector<std::string>& files, std::ostream& out,
+namespace {
+
+// Files named on the command line, folders expanded to their *.json files (sorted).
+std::vector<std::string> expand(const std::vector<std::string>& args, std::vector<std::string>& problems) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    for (const auto& a : args) {
+        std::error_code ec;
+        if (fs::is_directory(a, ec)) {
+            std::vector<std::string> here;
+            for (const auto& e : fs::directory_iterator(a, ec))
+                if (e.is_regular_file() && e.path().extension() == ".json") here.push_back(e.path().string());
+            if (ec) problems.push_back(a + ": cannot list the folder: " + ec.message());
+            else if (here.empty()) problems.push_back(a + ": the folder has no .json files");
+            std::sort(here.begin(), here.end());
+            files.insert(files.end(), here.begin(), here.end());
+        } else {
+            files.push_back(a);
+        }
+    }
+    return files;
+}
+
+// Binds every suite scenario to `profile`: one line per scenario the profile cannot run.
+std::vector<std::string> suite_gaps(const engine::Profile& profile) {
+    std::vector<std::string> gaps;
+    std::vector<engine::Scenario> suite;
+    try {
+        suite = engine::load_scenarios({find_data_dirs().suite});
+    } catch (const engine::ConfigError& e) {
+        gaps.push_back(std::string("the suite itself does not load: ") + e.what());
+        return gaps;
+    }
+    for (const auto& s : suite) {
+        try {
+            engine::ScenarioRunner bind(s, profile, engine::RunOptions{});
+        } catch (const engine::ConfigError& e) {
+            gaps.push_back("suite scenario " + s.id + " cannot run with it: " + e.problem() + " (" + e.file() +
+                           (e.where().empty() ? "" : " " + e.where()) + ")");
+        }
+    }
+    return gaps;
+}
+
+} // namespace
+
+int validate_command(const RunOptions& o, const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err) {
     int bad = 0;
     engine::Profile profile;
@@ -72,8 +121,15 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& files,
         err << "pushcheck: " << e.what() << "\n";
         return exit_usage;
     }
+    std::vector<std::string> problems;
+    const std::vector<std::string> files = expand(args, problems);
+    for (const auto& p : problems) err << "error: " << p << "\n";
+    bad += static_cast<int>(problems.size());
+    std::map<std::string, std::string> ids;  // scenario id -> first file
     for (const auto& f : files) {
         try {
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(f, ec)) throw engine::ConfigError(f, "", "no such file");
             // A profile has no "steps"; anything else is read as a scenario.
             std::ifstream in(f);
             if (!in) throw engine::ConfigError(f, "", "cannot open the file");
@@ -81,10 +137,21 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& files,
             if (peek.is_object() && !peek.contains("steps") && peek.contains("rooms")) {
                 engine::Profile p = engine::load_profile(f, {});
                 engine::validate_profile(p);
-                out << "ok  " << f << " (profile " << p.name << ")\n";
+                auto gaps = suite_gaps(p);
+                if (!gaps.empty()) {
+                    ++bad;
+                    err << "error: " << f << ": profile " << p.name << " cannot run " << gaps.size()
+                        << " suite scenario(s):\n";
+                    for (const auto& g : gaps) err << "  " << g << "\n";
+                    continue;
+                }
+                out << "ok  " << f << " (profile " << p.name << ", runs every suite scenario)\n";
             } else {
                 engine::Scenario s = engine::load_scenario(f);
                 engine::ScenarioRunner bind(s, profile, engine::RunOptions{});
+                auto [it, fresh] = ids.emplace(s.id, f);
+                if (!fresh)
+                    throw engine::ConfigError(f, "/id", "duplicate scenario id \"" + s.id + "\" (also in " + it->second + ")");
                 out << "ok  " << f << " (scenario " << s.id << ")\n";
             }
         } catch (const engine::ConfigError& e) {
@@ -92,7 +159,7 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& files,
             err << "error: " << e.what() << "\n";
         }
     }
-    if (bad) err << bad << " of " << files.size() << " files have errors\n";
+    if (bad) err << bad << " problem(s) in " << files.size() << " file(s)\n";
     return bad ? exit_usage : exit_ok;
 }
 

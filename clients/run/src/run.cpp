@@ -1,9 +1,12 @@
 #include "run.hpp"
 
 #include "embedded.hpp"
+#include "server_process.hpp"
+#include "signals.hpp"
 #include "pushcheck/drivers/driver.hpp"
 #include "pushcheck/engine/error.hpp"
 #include "pushcheck/engine/runner.hpp"
+#include "pushcheck/net/ca.hpp"
 #include "pushcheck/reports/reporters.hpp"
 #include "pushcheck/run/app.hpp"
 
@@ -11,6 +14,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -25,6 +30,7 @@ namespace pushcheck::run {
 namespace {
 
 using engine::ConfigError;
+using Clock = std::chrono::steady_clock;
 
 std::string iso_now() {
     auto now = std::chrono::system_clock::now();
@@ -58,11 +64,73 @@ std::pair<std::string, std::string> parse_header(const std::string& h) {
     return {name, value};
 }
 
+bool iequals(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
 // Opens every report file before the run so that a bad path is a usage error, not lost work.
 void check_writable(const std::string& path, const char* flag) {
     if (path.empty()) return;
     std::string error;
     if (!reports::write_file(path, "", error)) throw ConfigError(flag, "", error);
+}
+
+std::string quoted_list(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "'" : ", '") + x + "'";
+    return s;
+}
+
+std::vector<std::string> rooms_of(const engine::Profile& p, const char* key) {
+    std::vector<std::string> rooms;
+    if (const auto* v = p.find(key); v && v->is_array())
+        for (const auto& r : *v)
+            if (r.is_string()) rooms.push_back(r.get<std::string>());
+    return rooms;
+}
+
+// Where the target URL points: a path that already ends with one of the profile's rooms
+// names that room, so the prefix is what comes before it (a trailing '/' keeps it literal).
+struct ResolvedTarget {
+    net::Url url;
+    std::string note;
+};
+
+ResolvedTarget resolve_target(const std::string& text, const engine::Profile& profile) {
+    std::string error;
+    auto url = net::parse_url(text, error);
+    if (!url) throw ConfigError("--target", "", error);
+    ResolvedTarget r{*url, ""};
+    if (url->path.empty() || url->trailing_slash) return r;
+    for (const auto& room : rooms_of(profile, "rooms.valid")) {
+        std::string path = room.substr(0, room.find('?'));
+        if (path.size() <= 1 || url->path.size() < path.size() ||
+            url->path.compare(url->path.size() - path.size(), path.size(), path) != 0)
+            continue;
+        r.url.path = url->path.substr(0, url->path.size() - path.size());
+        r.note = fmt::format(
+            "the --target path '{}' ends with the profile's room '{}', so rooms are dialled under {} (e.g. {}); "
+            "end the URL with '/' to use '{}' itself as the prefix",
+            url->path, path, r.url.str(), r.url.room_url(room), url->path);
+        break;
+    }
+    return r;
+}
+
+struct Selection {
+    std::vector<std::string> include, exclude;
+};
+
+Selection selection_of(const RunOptions& o) {
+    Selection s;
+    for (const auto& f : o.filters) {
+        if (!f.empty() && f[0] == '!') s.exclude.push_back(f.substr(1));
+        else s.include.push_back(f);
+    }
+    s.exclude.insert(s.exclude.end(), o.excludes.begin(), o.excludes.end());
+    return s;
 }
 
 } // namespace
@@ -79,15 +147,24 @@ Prepared prepare(const RunOptions& o, bool embedded) {
     if (embedded && !interval_set)
         engine::apply_override(p.profile, "push.interval_ms=" + std::to_string(o.embedded_interval_ms));
     engine::validate_profile(p.profile);
-    auto all = engine::load_scenarios(o.scenarios.empty() ? std::vector<std::string>{dirs.suite} : o.scenarios);
+    std::vector<std::string> sources = o.scenarios.empty() ? std::vector<std::string>{dirs.suite} : o.scenarios;
+    sources.insert(sources.end(), o.extra_scenarios.begin(), o.extra_scenarios.end());
+    auto all = engine::load_scenarios(sources);
+    const Selection sel = selection_of(o);
     for (auto& s : all) {
-        bool keep = o.filters.empty();
-        for (const auto& f : o.filters) keep = keep || engine::id_matches(s.id, f);
+        bool keep = sel.include.empty();
+        for (const auto& f : sel.include) keep = keep || engine::id_matches(s.id, f);
+        for (const auto& f : sel.exclude) keep = keep && !engine::id_matches(s.id, f);
         if (keep) p.scenarios.push_back(std::move(s));
     }
     if (p.scenarios.empty()) {
-        std::string what = o.filters.empty() ? "no scenario files found" : "no scenario matches the filter";
-        throw ConfigError(o.scenarios.empty() ? dirs.suite : o.scenarios.front(), "", what);
+        if (all.empty()) throw ConfigError(sources.front(), "", "no scenario files found");
+        std::string what = "no scenario matches";
+        if (!sel.include.empty()) what += " --filter " + quoted_list(sel.include);
+        if (!sel.exclude.empty()) what += std::string(sel.include.empty() ? "" : " and") + " outside the exclusions " +
+                                          quoted_list(sel.exclude);
+        what += " (" + std::to_string(all.size()) + " scenarios loaded; 'pushcheck list' shows their ids)";
+        throw ConfigError("--filter", "", what);
     }
     return p;
 }
@@ -108,101 +185,262 @@ void write_reports(const engine::RunResult& result, const RunOptions& o, std::os
     emit(o.html_file, reports::write_html);
 }
 
-int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& out, std::ostream& err) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string started_at = iso_now();
-    const bool embedded = o.target.empty();
+namespace {
+
+/// Everything one `pushcheck run` holds while it runs; results are guarded by `mu` because
+/// driver threads and the signal watcher both reach them.
+struct RunState {
+    const RunOptions& o;
+    const ConsoleStyle& style;
+    std::ostream& out;
+    std::ostream& err;
+    Clock::time_point t0 = Clock::now();
+    std::string started_at = iso_now();
+    bool embedded = false;
     Prepared prep;
     drivers::TargetOptions target;
-    std::vector<std::string> driver_names =
-        o.driver == "both" ? std::vector<std::string>{"async", "sync"} : std::vector<std::string>{o.driver};
+    std::vector<std::string> driver_names;
+    std::vector<std::string> dialled;
     std::vector<std::unique_ptr<engine::ScenarioRunner>> runners;
-    EmbeddedServer server;
+    std::vector<std::size_t> order;  // runner indices in print order
+    std::unique_ptr<ServerProcess> server;
+
+    std::mutex mu;
+    std::vector<std::optional<engine::ScenarioResult>> results;
+    std::size_t printed = 0, finished = 0;
+    bool stopped = false;  // a signal took over, or the run is being reported: print nothing more
+
+    RunState(const RunOptions& opts, const ConsoleStyle& st, std::ostream& o_, std::ostream& e_)
+        : o(opts), style(st), out(o_), err(e_) {}
+
+    reports::ConsoleOptions console() const { return {style.color, o.quiet, o.verbose}; }
+
+    // Called on a driver thread when a session is done.
+    void on_done(std::size_t i) {
+        std::lock_guard lock(mu);
+        if (stopped) return;
+        results[i] = runners[i]->result();
+        auto& r = *results[i];
+        r.started_ms = std::max(0.0, std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - r.duration_ms);
+        ++finished;
+        if (style.tty) out << "\r\033[K";
+        // Lines come in a stable order (scenario, then driver), whatever finishes first.
+        while (printed < order.size() && results[order[printed]]) reports::print_scenario_line(*results[order[printed++]], console(), out);
+        if (style.tty && finished < runners.size()) out << fmt::format("[{}/{}] running...", finished, runners.size());
+        out << std::flush;
+    }
+
+    // The run result from what finished so far; `take` moves the results out (end of run).
+    engine::RunResult assemble(bool take) {
+        engine::RunResult result;
+        result.pushcheck_version = PUSHCHECK_VERSION;
+        result.target = target.url.str();
+        result.embedded = embedded;
+        result.profile_name = prep.profile.name;
+        result.profile = prep.profile.values;
+        result.drivers = driver_names;
+        result.started_at = started_at;
+        result.hostname = host_name();
+        result.dialled = dialled;
+        bool any_connected = false, any_http = false, any_failed = false;
+        for (std::size_t k : order) {
+            if (!results[k]) continue;
+            for (const auto& e : results[k]->transcript.events) {
+                if (e.kind == engine::EventKind::connected) any_connected = true;
+                if (e.kind == engine::EventKind::connect_failed) {
+                    any_failed = true;
+                    any_http = any_http || e.reached;
+                }
+            }
+            if (take) result.scenarios.push_back(std::move(*results[k]));
+            else result.scenarios.push_back(*results[k]);
+        }
+        // Unreachable: nothing ever upgraded and nothing answered with HTTP (DNS, TCP, TLS,
+        // or a peer that is not an HTTP server).
+        result.target_unreachable = !any_connected && !any_http && any_failed;
+        if (server) {
+            engine::ServerProcess sp;
+            sp.command = server->command();
+            sp.pid = server->pid();
+            sp.exit = server->exit_text();
+            sp.log_tail = server->tail();
+            result.server = std::move(sp);
+        }
+        result.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        result.recompute_summary();
+        return result;
+    }
+
+    // The first connect failure of the run, and whether every one was an HTTP 404.
+    std::pair<std::string, bool> failure_hint(const engine::RunResult& result) const {
+        std::string first;
+        bool all_404 = true, any = false;
+        for (const auto& s : result.scenarios)
+            for (const auto& e : s.transcript.events) {
+                if (e.kind == engine::EventKind::connected) all_404 = false;
+                if (e.kind != engine::EventKind::connect_failed) continue;
+                any = true;
+                if (first.empty()) first = e.data;
+                if (e.http_status != 404) all_404 = false;
+            }
+        return {first, any && all_404};
+    }
+
+    int finish(engine::RunResult& result, int code) {
+        write_reports(result, o, err, code);
+        reports::print_summary(result, console(), out);
+        auto [first, all_404] = failure_hint(result);
+        if (result.target_unreachable)
+            err << "pushcheck: target unreachable: no WebSocket connection to " << target.url.str()
+                << " could be made (" << first << ")\n";
+        else if (all_404 || (result.summary.pass == 0 && !target.url.path.empty()))
+            err << "pushcheck: hint: " << (all_404 ? "every handshake was refused with HTTP 404" : "no scenario passed")
+                << "; is the path of --target right? Rooms were dialled as "
+                << (dialled.empty() ? target.url.str() : dialled.front()) << "\n";
+        if (result.server && (code != exit_ok) && !result.server->log_tail.empty())
+            err << "pushcheck: the server under test (" << result.server->exit << ") printed last:\n"
+                << result.server->log_tail << (result.server->log_tail.back() == '\n' ? "" : "\n");
+        return code;
+    }
+
+    // A signal arrived: report what finished, stop the server, and leave at once. A signal
+    // after the run ended is ignored: its reports are being written already.
+    void interrupt(int sig) {
+        std::lock_guard lock(mu);
+        if (stopped) return;
+        stopped = true;
+        if (style.tty) out << "\r\033[K";
+        engine::Interruption in;
+        in.signal = signal_name(sig);
+        for (std::size_t k : order)
+            if (!results[k]) in.unfinished.push_back({prep.scenarios[k % prep.scenarios.size()].id, driver_names[k / prep.scenarios.size()]});
+        if (server) server->stop(std::chrono::milliseconds(2000));
+        engine::RunResult result = assemble(false);
+        result.interrupted = in;
+        err << "\npushcheck: interrupted by " << in.signal << ": " << in.unfinished.size()
+            << " scenario run(s) did not finish; the reports hold the " << result.scenarios.size() << " that did\n";
+        finish(result, 128 + sig);
+        out << std::flush;
+        err << std::flush;
+        std::_Exit(128 + sig);
+    }
+};
+
+} // namespace
+
+int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& out, std::ostream& err) {
+    RunState st(o, style, out, err);
+    // Before any thread starts, so that every thread inherits the blocked signals.
+    std::unique_ptr<SignalWatcher> watcher;
+    if (o.handle_signals) watcher = std::make_unique<SignalWatcher>([&st](int sig) { st.interrupt(sig); });
+
+    st.embedded = o.target.empty();
+    st.driver_names = o.driver == "both" ? std::vector<std::string>{"async", "sync"} : std::vector<std::string>{o.driver};
+    EmbeddedServer embedded_server;
+    std::string target_note;
     try {
-        prep = prepare(o, embedded);
-        for (const auto& h : o.headers) target.headers.push_back(parse_header(h));
+        st.prep = prepare(o, st.embedded);
+        for (const auto& h : o.headers) st.target.headers.push_back(parse_header(h));
+        if (!o.ca_file.empty())
+            if (auto why = net::check_ca_file(o.ca_file); !why.empty()) throw ConfigError("--ca-file", "", why);
         check_writable(o.json_file, "--json");
         check_writable(o.junit_file, "--junit");
         check_writable(o.html_file, "--html");
+        if (!st.embedded) {
+            auto resolved = resolve_target(o.target, st.prep.profile);
+            st.target.url = resolved.url;
+            target_note = resolved.note;
+        }
         engine::RunOptions ro;
         ro.timeout_scale = o.timeout_scale;
         ro.max_message_bytes = o.max_message_bytes;
         ro.max_json_depth = o.max_json_depth;
         // Bind every scenario before any I/O so that a bad reference fails fast (exit 2).
-        for (const auto& d : driver_names) {
+        for (const auto& d : st.driver_names) {
             ro.driver = d;
-            for (const auto& s : prep.scenarios)
-                runners.push_back(std::make_unique<engine::ScenarioRunner>(s, prep.profile, ro));
+            for (const auto& s : st.prep.scenarios)
+                st.runners.push_back(std::make_unique<engine::ScenarioRunner>(s, st.prep.profile, ro));
         }
     } catch (const ConfigError& e) {
         err << "pushcheck: " << e.what() << "\n";
         return exit_usage;
     }
 
-    std::string url_text = o.target;
-    if (embedded) {
-        std::vector<std::string> rooms = prep.profile.values["rooms"]["valid"].get<std::vector<std::string>>();
-        auto interval = std::chrono::milliseconds(prep.profile.values["push"]["interval_ms"].get<int>());
-        if (auto why = server.start(interval, rooms); !why.empty()) {
+    if (st.embedded) {
+        auto rooms = rooms_of(st.prep.profile, "rooms.valid");
+        auto interval = std::chrono::milliseconds(st.prep.profile.values["push"]["interval_ms"].get<int>());
+        if (auto why = embedded_server.start(interval, rooms); !why.empty()) {
             err << "pushcheck: cannot start the embedded reference server: " << why << "\n";
             return exit_unreachable;
         }
-        url_text = server.url();
+        std::string error;
+        st.target.url = *net::parse_url(embedded_server.url(), error);
     }
-    std::string url_error;
-    auto url = net::parse_url(url_text, url_error);
-    if (!url) {
-        err << "pushcheck: --target: " << url_error << "\n";
-        return exit_usage;
+    const net::Url& url = st.target.url;
+    if (url.has_userinfo &&
+        std::none_of(st.target.headers.begin(), st.target.headers.end(),
+                     [](const auto& h) { return iequals(h.first, "Authorization"); }))
+        st.target.headers.emplace_back("Authorization", net::basic_auth(url));
+    st.target.ca_file = o.ca_file;
+    st.target.insecure = o.insecure;
+    st.target.max_message_bytes = o.max_message_bytes;
+    st.target.user_agent = std::string("pushcheck/") + PUSHCHECK_VERSION;
+    for (const char* key : {"rooms.valid", "rooms.invalid"})
+        for (const auto& room : rooms_of(st.prep.profile, key)) st.dialled.push_back(url.room_url(room));
+
+    if (!target_note.empty()) err << "pushcheck: note: " << target_note << "\n";
+    if (!o.server_cmd.empty()) {
+        st.server = std::make_unique<ServerProcess>();
+        std::string why = st.server->start(o.server_cmd);
+        if (why.empty()) why = st.server->wait_ready(url.host, url.port, std::chrono::milliseconds(o.server_timeout_ms));
+        if (!why.empty()) {
+            st.server->stop();
+            err << "pushcheck: --server-cmd: " << why << "\n";
+            std::string tail = st.server->tail();
+            if (!tail.empty()) err << "pushcheck: the server command printed:\n" << tail << (tail.back() == '\n' ? "" : "\n");
+            engine::RunResult result = st.assemble(true);
+            result.target_unreachable = true;
+            int code = exit_unreachable;
+            write_reports(result, o, err, code);
+            return code;
+        }
     }
-    target.url = *url;
-    target.ca_file = o.ca_file;
-    target.insecure = o.insecure;
-    target.max_message_bytes = o.max_message_bytes;
-    target.user_agent = std::string("pushcheck/") + PUSHCHECK_VERSION;
 
-    reports::ConsoleOptions copt{style.color, o.quiet, o.verbose};
-    if (!o.quiet)
-        out << fmt::format("pushcheck {} -> {}{} ({} scenarios, profile {}, driver {})\n", PUSHCHECK_VERSION,
-                           target.url.str(), embedded ? " (embedded reference server)" : "",
-                           prep.scenarios.size(), prep.profile.name, o.driver)
-            << std::flush;
+    if (!o.quiet) {
+        out << fmt::format("pushcheck {} -> {}{} ({} scenarios, profile {}, driver {})\n", PUSHCHECK_VERSION, url.str(),
+                           st.embedded ? " (embedded reference server)" : "", st.prep.scenarios.size(),
+                           st.prep.profile.name, o.driver);
+        out << "rooms dialled: ";
+        for (std::size_t i = 0; i < st.dialled.size(); ++i) out << (i ? ", " : "") << st.dialled[i];
+        out << "\n" << std::flush;
+    }
 
-    // Results are stored per runner index; lines are printed as scenarios finish.
-    std::vector<std::optional<engine::ScenarioResult>> results(runners.size());
-    std::map<const engine::Session*, std::size_t> index;
-    for (std::size_t i = 0; i < runners.size(); ++i) index[runners[i].get()] = i;
-    std::mutex mu;
-    std::size_t finished = 0;
-    auto on_done = [&](engine::Session& s) {
-        std::lock_guard lock(mu);
-        std::size_t i = index.at(&s);
-        results[i] = runners[i]->result();
-        ++finished;
-        if (style.tty) out << "\r\033[K";
-        reports::print_scenario_line(*results[i], copt, out);
-        if (style.tty && finished < runners.size())
-            out << fmt::format("[{}/{}] running...", finished, runners.size());
-        out << std::flush;
-    };
-
-    const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(prep.scenarios.size());
+    const std::size_t n = st.prep.scenarios.size();
     // Scenarios tagged "exclusive" (bursts such as the join storm) run after the others:
     // on one driver thread their bursts would delay the arrival timestamps of concurrent
     // scenarios and skew their timing checks.
     auto exclusive = [](const engine::Scenario& s) {
         return std::find(s.tags.begin(), s.tags.end(), "exclusive") != s.tags.end();
     };
+    for (bool phase : {false, true})
+        for (std::size_t i = 0; i < n; ++i)
+            if (exclusive(st.prep.scenarios[i]) == phase)
+                for (std::size_t d = 0; d < st.driver_names.size(); ++d) st.order.push_back(d * n + i);
+    st.results.resize(st.runners.size());
+    std::map<const engine::Session*, std::size_t> index;
+    for (std::size_t i = 0; i < st.runners.size(); ++i) index[st.runners[i].get()] = i;
+    auto on_done = [&](engine::Session& s) { st.on_done(index.at(&s)); };
+
+    const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(n);
     for (bool phase : {false, true}) {
         std::vector<std::thread> threads;
-        for (std::size_t d = 0; d < driver_names.size(); ++d) {
+        for (std::size_t d = 0; d < st.driver_names.size(); ++d) {
             std::vector<engine::Session*> sessions;
-            for (std::size_t i = 0; i < prep.scenarios.size(); ++i)
-                if (exclusive(prep.scenarios[i]) == phase)
-                    sessions.push_back(runners[d * prep.scenarios.size() + i].get());
+            for (std::size_t i = 0; i < n; ++i)
+                if (exclusive(st.prep.scenarios[i]) == phase) sessions.push_back(st.runners[d * n + i].get());
             if (sessions.empty()) continue;
-            auto driver =
-                driver_names[d] == "sync" ? drivers::make_sync_driver(target) : drivers::make_async_driver(target);
+            auto driver = st.driver_names[d] == "sync" ? drivers::make_sync_driver(st.target)
+                                                       : drivers::make_async_driver(st.target);
             threads.emplace_back([driver = std::move(driver), sessions, jobs, &on_done] {
                 driver->run(sessions, jobs, on_done);
             });
@@ -211,41 +449,13 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
     }
     if (style.tty) out << "\r\033[K" << std::flush;
 
-    engine::RunResult result;
-    result.pushcheck_version = PUSHCHECK_VERSION;
-    result.target = target.url.str();
-    result.embedded = embedded;
-    result.profile_name = prep.profile.name;
-    result.profile = prep.profile.values;
-    result.drivers = driver_names;
-    result.started_at = started_at;
-    result.hostname = host_name();
-    bool any_connected = false, any_refused = false;
-    std::string refusal;
-    for (auto& r : results) {
-        if (!r) continue;  // every runner is done when run() returns; guard anyway
-        for (const auto& e : r->transcript.events) {
-            if (e.kind == engine::EventKind::connected) any_connected = true;
-            if (e.kind == engine::EventKind::connect_failed && !e.reached && refusal.empty()) {
-                any_refused = true;
-                refusal = e.data;
-            }
-        }
-        result.scenarios.push_back(std::move(*r));
-    }
-    result.target_unreachable = !any_connected && any_refused;
-    result.duration_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    result.recompute_summary();
-
+    std::unique_lock lock(st.mu);
+    st.stopped = true;
+    if (st.server) st.server->stop();
+    engine::RunResult result = st.assemble(true);
     int code = result.summary.fail > 0 ? exit_failed : exit_ok;
     if (result.target_unreachable) code = exit_unreachable;
-    write_reports(result, o, err, code);
-    reports::print_summary(result, copt, out);
-    if (result.target_unreachable)
-        err << "pushcheck: target unreachable: no connection to " << target.url.str()
-            << " could be made (" << refusal << ")\n";
-    return code;
+    return st.finish(result, code);
 }
 
 } // namespace pushcheck::run

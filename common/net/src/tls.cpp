@@ -1,4 +1,7 @@
 #include "pushcheck/net/tls.hpp"
+#include "pushcheck/net/ca.hpp"
+
+#include <openssl/err.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -40,6 +43,20 @@ boost::system::error_code make_server_context(ssl::context& ctx, const std::stri
     if (ec) return ec;
     ctx.use_private_key_file(key_file, ssl::context::pem, ec);
     return ec;
+}
+
+std::string check_ca_file(const std::string& path) {
+    std::unique_ptr<FILE, decltype(&fclose)> f(std::fopen(path.c_str(), "rb"), fclose);
+    if (!f) return "cannot open '" + path + "'";
+    int count = 0;
+    ERR_clear_error();
+    while (X509* cert = PEM_read_X509(f.get(), nullptr, nullptr, nullptr)) {
+        ++count;
+        X509_free(cert);
+    }
+    ERR_clear_error();  // the read that ends the loop leaves "no start line" behind
+    if (count == 0) return "'" + path + "' holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)";
+    return "";
 }
 
 bool write_self_signed(const std::string& cert_file, const std::string& key_file,

@@ -136,7 +136,7 @@ TEST_CASE("validate accepts the shipped suite and profile", "[cli]") {
     auto r = cli(args);
     INFO(r.err);
     CHECK(r.code == 0);
-    CHECK(r.out.find("(profile nowtime)") != std::string::npos);
+    CHECK(r.out.find("(profile nowtime, runs every suite scenario)") != std::string::npos);
 }
 
 TEST_CASE("an unreachable target exits 3", "[cli][exit3]") {
@@ -201,4 +201,117 @@ TEST_CASE("docs/conformance.md is generated from the suite and not stale", "[cli
     begin += std::string("<!-- BEGIN GENERATED: pushcheck list --format markdown -->\n").size();
     INFO("regenerate with: build/bin/pushcheck list --format markdown, between the markers in docs/conformance.md");
     CHECK(doc.substr(begin, end - begin) == r.out);
+}
+
+TEST_CASE("an empty or blank --target is a usage error, not the embedded server", "[cli][exit2]") {
+    for (std::string t : {"", "  "}) {
+        auto r = cli({"run", "--target", t, "--filter", "handshake.join_welcome", "-q"});
+        INFO("target '" << t << "': " << r.out << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.find("--target is empty") != std::string::npos);
+        CHECK(r.out.find("embedded") == std::string::npos);
+    }
+}
+
+TEST_CASE("a mistyped command is named, with the close one", "[cli][exit2]") {
+    auto r = cli({"runn", "--target", "ws://127.0.0.1:1"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("unknown command 'runn'") != std::string::npos);
+    CHECK(r.err.find("did you mean 'run'") != std::string::npos);
+    auto far = cli({"frobnicate"});
+    CHECK(far.code == 2);
+    CHECK(far.err.find("unknown command 'frobnicate'") != std::string::npos);
+    CHECK(far.err.find("did you mean") == std::string::npos);
+}
+
+TEST_CASE("a bad --set value names the --set argument, not the profile file", "[cli][exit2]") {
+    for (std::string set : {"push.interval_ms=-5", "push.interval_ms=1e12", "close.within_ms=-1",
+                            "push.tolerance_pct=1e9"}) {
+        auto r = cli({"run", "--set", set, "--filter", "handshake.join_welcome"});
+        INFO(set << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.rfind("pushcheck: --set " + set, 0) == 0);
+        CHECK(r.err.find("nowtime.json") == std::string::npos);
+    }
+}
+
+TEST_CASE("range errors print short numbers", "[cli][exit2]") {
+    auto r = cli({"run", "--timeout-scale", "1e308", "--filter", "handshake.join_welcome"});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.size() < 300);
+    TempDir t;
+    auto f = t.file("s.json", R"({"id": "x.big", "title": "t", "description": "d", "level": "must",
+        "clients": [{"name": "a"}], "steps": [{"step": "sleep", "for_ms": 1e308}]})");
+    auto v = cli({"validate", f});
+    INFO(v.err);
+    CHECK(v.code == 2);
+    CHECK(v.err.find("000000000000000000000") == std::string::npos);
+}
+
+TEST_CASE("scenarios can be left out with --exclude or a '!' filter", "[cli]") {
+    auto all = cli({"list"});
+    REQUIRE(all.code == 0);
+    REQUIRE(all.out.find("push.cadence") != std::string::npos);
+    for (auto args : {std::vector<std::string>{"list", "--exclude", "push.*"},
+                      std::vector<std::string>{"list", "--filter", "!push.*"}}) {
+        auto r = cli(args);
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK(r.out.find("push.cadence") == std::string::npos);
+        CHECK(r.out.find("lifecycle.close_bye") != std::string::npos);
+    }
+    auto both = cli({"list", "--filter", "lifecycle.*", "--exclude", "*close*"});
+    CHECK(both.code == 0);
+    CHECK(both.out.find("lifecycle.reconnect_after_abrupt") != std::string::npos);
+    CHECK(both.out.find("lifecycle.close_bye") == std::string::npos);
+    auto none = cli({"run", "--filter", "nosuch.*", "--exclude", "x.y"});
+    CHECK(none.code == 2);
+    CHECK(none.err.find("'nosuch.*'") != std::string::npos);
+    CHECK(none.err.find("'x.y'") != std::string::npos);
+}
+
+TEST_CASE("--add-scenarios runs a user's scenario beside the suite", "[cli]") {
+    TempDir t;
+    auto f = t.file("mine.json", R"({"id": "mine.welcome", "title": "t", "description": "d", "level": "must",
+        "clients": [{"name": "a"}], "steps": [{"step": "join", "client": "a"},
+        {"step": "expect", "client": "a", "match": {"$profile": "welcome.match"}}]})");
+    auto r = cli({"list", "--add-scenarios", f});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("mine.welcome") != std::string::npos);
+    CHECK(r.out.find("push.cadence") != std::string::npos);
+    auto only = cli({"list", "--scenarios", f});
+    CHECK(only.code == 0);
+    CHECK(only.out.find("mine.welcome") != std::string::npos);
+    CHECK(only.out.find("push.cadence") == std::string::npos);
+}
+
+TEST_CASE("validate rejects duplicate ids, reads folders, and checks a profile against the suite", "[cli][exit2]") {
+    TempDir t;
+    std::string body = R"({"id": "dup.one", "title": "t", "description": "d", "level": "must",
+        "clients": [{"name": "a"}], "steps": [{"step": "join", "client": "a"}]})";
+    auto a = t.file("a.json", body);
+    auto b = t.file("b.json", body);
+    auto dup = cli({"validate", a, b});
+    INFO(dup.err);
+    CHECK(dup.code == 2);
+    CHECK(dup.err.find("duplicate scenario id \"dup.one\"") != std::string::npos);
+
+    auto dir = cli({"validate", (fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "suite").string()});
+    INFO(dir.err);
+    CHECK(dir.code == 0);
+    CHECK(dir.err.find("internal error") == std::string::npos);
+    CHECK(dir.out.find("lifecycle.close_bye") != std::string::npos);
+    auto empty = cli({"validate", t.path.string() + "/nothing-here"});
+    CHECK(empty.code == 2);
+
+    // A profile without the bye the suite's close scenarios need.
+    auto profile = nlohmann::json::parse(slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "profiles" / "nowtime.json"));
+    profile.erase("bye");
+    auto pf = t.file("nobye.json", profile.dump());
+    auto p = cli({"validate", pf});
+    INFO(p.err);
+    CHECK(p.code == 2);
+    CHECK(p.err.find("lifecycle.close_bye") != std::string::npos);
+    CHECK(p.err.find("bye") != std::string::npos);
 }

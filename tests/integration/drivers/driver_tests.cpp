@@ -524,3 +524,51 @@ TEST_CASE("sessions run up to `jobs` at once and each is reported done", "[drive
         CHECK(s->passed());
     }
 }
+
+TEST_CASE("a peer that never answers with HTTP gets no invented status", "[drivers]") {
+    std::string driver = GENERATE(as<std::string>{}, "async", "sync");
+    struct Case {
+        std::string name, bytes, text;
+    };
+    auto c = GENERATE(Case{"drop", "", "connection closed before any HTTP response"},
+                      Case{"ssh", "SSH-2.0-OpenSSH_9.2\r\n", "not an HTTP response: first 21 bytes: 'SSH-2.0-OpenSSH_9.2\\r\\n'"},
+                      Case{"tls", std::string("\x15\x03\x03\x00\x02\x02\x46", 7), "use wss://"},
+                      Case{"half", "HTTP/1.1 101 Swi", "in the middle of the HTTP response"});
+    RawPeer peer([&](RawConn& conn) {
+        if (conn.read_request() && !c.bytes.empty()) conn.send(c.bytes);
+    });
+    Script s;
+    s.connect("a", "/nowtime").expect("a", EventKind::connect_failed);
+    run(driver, target_for(peer.port()), s);
+    INFO(driver << " " << c.name << ": " << describe(s));
+    REQUIRE(s.passed());
+    const auto e = s.events_of("a").at(0);
+    CHECK(e.http_status == 0);
+    CHECK_THAT(e.data, Catch::Contains(c.text));
+    CHECK(e.reached == (c.name == "half"));
+    REQUIRE(e.handshake);
+    CHECK(e.handshake->status == 0);
+    CHECK(e.handshake->url == "ws://127.0.0.1:" + peer.port() + "/nowtime");
+}
+
+TEST_CASE("connected and refused events carry the dialled URL and the HTTP response", "[drivers]") {
+    std::string driver = GENERATE(as<std::string>{}, "async", "sync");
+    PythonPeer peer;
+    Script s;
+    s.connect("a", "/nowtime?interval=50&count=1").expect("a", EventKind::connected);
+    s.connect("b", "/404").expect("b", EventKind::connect_failed);
+    run(driver, target_for(peer.port()), s);
+    INFO(driver << ": " << describe(s));
+    REQUIRE(s.passed());
+    const auto ok = s.events_of("a").at(0);
+    REQUIRE(ok.handshake);
+    CHECK(ok.handshake->status == 101);
+    CHECK(ok.handshake->url == "ws://127.0.0.1:" + peer.port() + "/nowtime?interval=50&count=1");
+    bool upgrade = false;
+    for (const auto& [name, value] : ok.handshake->headers) upgrade = upgrade || (name == "Upgrade" || name == "upgrade");
+    CHECK(upgrade);
+    const auto refused = s.events_of("b").at(0);
+    REQUIRE(refused.handshake);
+    CHECK(refused.handshake->status == 404);
+    CHECK(refused.reached);
+}

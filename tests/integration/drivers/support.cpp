@@ -129,13 +129,18 @@ RawConn::Read RawConn::fill(Clock::time_point deadline) {
     return Read::frame;
 }
 
-bool RawConn::handshake(const std::string& extra) {
+bool RawConn::read_request() {
     auto deadline = Clock::now() + 5s;
     while (in_.find("\r\n\r\n") == std::string::npos)
         if (fill(deadline) != Read::frame) return false;
     auto end = in_.find("\r\n\r\n") + 4;
     request_ = in_.substr(0, end);
     in_.erase(0, end);
+    return true;
+}
+
+bool RawConn::handshake(const std::string& extra) {
+    if (!read_request()) return false;
     std::string key;
     std::string low = lower(request_);
     auto k = low.find("sec-websocket-key:");

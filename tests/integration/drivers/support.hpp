@@ -49,6 +49,8 @@ public:
         std::string payload;
     };
 
+    /// Reads the upgrade request (into request()) without answering it.
+    bool read_request();
     /// Reads the upgrade request and answers 101; `extra` is sent in the same write.
     bool handshake(const std::string& extra = "");
     bool send(const std::string& bytes);

@@ -47,16 +47,19 @@ TEST_CASE("overrides replace existing values of the same type", "[profile]") {
 TEST_CASE("override errors name the key and the problem", "[profile]") {
     Profile p = test_profile();
     CHECK(config_error([&] { apply_override(p, "push.intervall_ms=200"); }) ==
-          "profile override \"push.intervall_ms=200\": unknown profile key \"push.intervall_ms\"; did you mean push.interval_ms?");
+          "--set push.intervall_ms=200: unknown profile key \"push.intervall_ms\"; did you mean push.interval_ms?");
     CHECK(config_error([&] { apply_override(p, "push.zzzzzzzzzzzz=1"); }) ==
-          "profile override \"push.zzzzzzzzzzzz=1\": unknown profile key \"push.zzzzzzzzzzzz\"; known keys under push: "
+          "--set push.zzzzzzzzzzzz=1: unknown profile key \"push.zzzzzzzzzzzz\"; known keys under push: "
           "push.interval_ms, push.match, push.timestamp_pointer, push.tolerance_min_ms, push.tolerance_pct");
     CHECK(config_error([&] { apply_override(p, "push.interval_ms=fast"); }) ==
-          "profile override \"push.interval_ms=fast\": push.interval_ms is a number (now 100), got \"fast\"");
+          "--set push.interval_ms=fast: push.interval_ms is a number (now 100), got \"fast\"");
     CHECK(config_error([&] { apply_override(p, "close.codes=1000"); }) ==
-          "profile override \"close.codes=1000\": close.codes is an array (now [1000]), got 1000");
+          "--set close.codes=1000: close.codes is an array (now [1000]), got 1000");
     CHECK(config_error([&] { apply_override(p, "push.interval_ms"); }) ==
-          "profile override \"push.interval_ms\": expected KEY=VALUE, e.g. push.interval_ms=200");
+          "--set push.interval_ms: expected KEY=VALUE, e.g. push.interval_ms=200");
+    CHECK(config_error([&] { apply_override(p, "push.interval_ms=-5"); }) ==
+          "--set push.interval_ms=-5: expected a number > 0 and at most 86400000 (the nominal push interval), got -5");
+    CHECK(config_error([&] { apply_override(p, "push.interval_ms=1e12"); }).rfind("--set push.interval_ms=1e12: ", 0) == 0);
     CHECK(p.at("push.interval_ms") == 100);  // untouched by the failed overrides
 }
 
@@ -64,7 +67,7 @@ TEST_CASE("validate_profile reports the first problem by pointer", "[profile]") 
     Profile p = test_profile();
     p.values["push"]["interval_ms"] = 0;
     CHECK(config_error([&] { validate_profile(p); }) ==
-          "test-profile.json: /push/interval_ms: expected a number > 0 (the nominal push interval), got 0");
+          "test-profile.json: /push/interval_ms: expected a number > 0 and at most 86400000 (the nominal push interval), got 0");
     p = test_profile();
     p.values["timeouts"].erase("message_ms");
     CHECK(config_error([&] { validate_profile(p); }) ==

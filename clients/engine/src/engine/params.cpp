@@ -207,6 +207,9 @@ std::string check_param(const ParamSpec& spec, const json& v, const std::string&
         double d = v.get<double>();
         double min = spec.type == ParamType::duration ? std::max(0.0, spec.min) : spec.min;
         if (d < min) return "expected a number >= " + util::num(min) + ", got " + show_json(v);
+        // A deadline past a day is a typo (1e12), and would overflow the clock arithmetic.
+        if (spec.type == ParamType::duration && d > 86'400'000)
+            return "expected a duration in milliseconds up to 86400000 (one day), got " + show_json(v);
         break;
     }
     case ParamType::integer: {

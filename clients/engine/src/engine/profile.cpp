@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 namespace pushcheck::engine {
 
@@ -142,7 +143,7 @@ Profile load_profile(const std::string& name_or_file, const std::vector<std::str
 }
 
 void apply_override(Profile& p, const std::string& assignment) {
-    const std::string origin = "profile override \"" + assignment + "\"";
+    const std::string origin = "--set " + assignment;
     auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
         throw ConfigError(origin, "", "expected KEY=VALUE, e.g. push.interval_ms=200");
@@ -181,7 +182,14 @@ void apply_override(Profile& p, const std::string& assignment) {
         throw ConfigError(origin, "",
                           key + " is " + json_type_word(*target) + " (now " + show_json(*target, 40) + "), got " +
                               show_json(value, 40));
-    *target = std::move(value);
+    json before = std::exchange(*target, std::move(value));
+    // The file was valid before: whatever is wrong now is this override's fault.
+    try {
+        validate_profile(p);
+    } catch (const ConfigError& e) {
+        *target = std::move(before);
+        throw ConfigError(origin, "", e.problem());
+    }
 }
 
 namespace {
@@ -196,11 +204,16 @@ const json& need(const Profile& p, const std::string& dotted, const char* what) 
     return *v;
 }
 
-void need_number(const Profile& p, const std::string& dotted, bool positive, const char* what) {
+// Durations past a day are a typo (1e12), not a plan.
+constexpr double kMaxDurationMs = 86'400'000;
+
+void need_number(const Profile& p, const std::string& dotted, bool positive, const char* what, double max) {
     const json& v = need(p, dotted, what);
-    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || (positive && v.get<double>() == 0))
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || (positive && v.get<double>() == 0) ||
+        v.get<double>() > max)
         bad(p, dotted_to_pointer(dotted),
-            std::string("expected a number ") + (positive ? "> 0" : ">= 0") + " (" + what + "), got " + show_json(v));
+            std::string("expected a number ") + (positive ? "> 0" : ">= 0") + " and at most " + util::num(max) + " (" +
+                what + "), got " + show_json(v));
 }
 
 bool is_integral(const json& v) {
@@ -217,7 +230,8 @@ void check_tree(const Profile& p, const json& v, const std::string& ptr) {
         } else if (k == "match") {
             Pattern::compile(x, file_of(p), at);
         } else if (k.size() > 3 && k.compare(k.size() - 3, 3, "_ms") == 0) {
-            if (!x.is_number() || x.get<double>() < 0) bad(p, at, "expected a duration in milliseconds (a number >= 0), got " + show_json(x));
+            if (!x.is_number() || !(x.get<double>() >= 0) || x.get<double>() > kMaxDurationMs)
+                bad(p, at, "expected a duration in milliseconds from 0 to 86400000 (one day), got " + show_json(x));
         } else if (k.size() >= 5 && k.compare(k.size() - 5, 5, "codes") == 0) {
             if (!x.is_array()) bad(p, at, "expected an array of close codes, got " + show_json(x));
             for (const auto& c : x)
@@ -247,17 +261,17 @@ void validate_profile(const Profile& p) {
                 bad(p, "/rooms/invalid/" + std::to_string(i), "expected a path, got " + show_json((*inv)[i]));
     }
     need(p, "push.match", "the pattern of a push message");
-    need_number(p, "push.interval_ms", true, "the nominal push interval");
-    need_number(p, "push.tolerance_pct", false, "the allowed interval deviation in percent");
-    need_number(p, "push.tolerance_min_ms", false, "the smallest allowed interval deviation");
+    need_number(p, "push.interval_ms", true, "the nominal push interval", kMaxDurationMs);
+    need_number(p, "push.tolerance_pct", false, "the allowed interval deviation in percent", 1000);
+    need_number(p, "push.tolerance_min_ms", false, "the smallest allowed interval deviation", kMaxDurationMs);
     const json& ptr = need(p, "push.timestamp_pointer", "the JSON pointer of the timestamp in a push");
     if (!ptr.is_string() || (!ptr.get<std::string>().empty() && ptr.get<std::string>()[0] != '/'))
         bad(p, "/push/timestamp_pointer", "expected a JSON pointer such as \"/data\", got " + show_json(ptr));
     need(p, "close.codes", "the accepted close codes");
-    need_number(p, "close.within_ms", true, "how soon a requested close must happen");
-    need_number(p, "timeouts.connect_ms", true, "the connect and handshake deadline");
-    need_number(p, "timeouts.message_ms", true, "the deadline of an expected message");
-    need_number(p, "latency.bound_ms", true, "the p99 latency bound");
+    need_number(p, "close.within_ms", true, "how soon a requested close must happen", kMaxDurationMs);
+    need_number(p, "timeouts.connect_ms", true, "the connect and handshake deadline", kMaxDurationMs);
+    need_number(p, "timeouts.message_ms", true, "the deadline of an expected message", kMaxDurationMs);
+    need_number(p, "latency.bound_ms", true, "the p99 latency bound", kMaxDurationMs);
     check_tree(p, p.values, "");
 }
 

@@ -57,6 +57,8 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 }
 
 std::string num(double v) {
+    // Huge or non-finite values (DBL_MAX as a range bound) in short scientific form.
+    if (!std::isfinite(v) || std::abs(v) >= 1e15) return fmt::format("{:g}", v);
     std::string s = fmt::format("{:.3f}", v);
     while (!s.empty() && s.back() == '0') s.pop_back();
     if (!s.empty() && s.back() == '.') s.pop_back();

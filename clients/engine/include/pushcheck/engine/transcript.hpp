@@ -50,7 +50,7 @@ struct Event {
     bool clean = false;        // closed: closing handshake completed
     bool by_peer = false;      // closed: the server started the close
     int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
-    bool reached = false;      // connect_failed: a TCP connection was made (the target answered)
+    bool reached = false;      // connect_failed: the target answered as an HTTP server
     std::shared_ptr<const Handshake> handshake;  // connected / connect_failed: the dialled URL and response
 };
 

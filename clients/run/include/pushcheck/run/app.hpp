@@ -15,6 +15,9 @@ enum ExitCode : int {
 };
 
 /// Runs `pushcheck ARGS...` (args excludes the program name). Never throws.
-int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+/// `handle_signals`: SIGINT/SIGTERM during `run` write the reports of what finished and exit
+/// 130/143 (the real executable; in-process tests leave the signals alone).
+int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               bool handle_signals = false);
 
 } // namespace pushcheck::run
