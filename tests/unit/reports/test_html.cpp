@@ -84,7 +84,7 @@ TEST_CASE("HTML shows each failed step's definition", "[html][definition]") {
     CHECK(html.find("<tr><th>within_ms</th><td><code>3000</code> ms (before --timeout-scale)</td></tr>") != std::string::npos);
 }
 
-TEST_CASE("HTML charts name their axes with units; measurements are tables", "[html]") {
+TEST_CASE("HTML charts name their axes with units and measurements are tables", "[html]") {
     const std::string html = html_of(make_run());
     CHECK(count(html, "rotate(-90 12 108.0)\">samples</text>") == 3);  // every latency histogram
     CHECK(html.find(">interval m1 (ms)</text>") != std::string::npos);
