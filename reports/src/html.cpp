@@ -548,11 +548,15 @@ std::string scenario_table(const RunResult& run) {
            "<th>Level</th><th class=\"num\">Duration</th><th>Reason</th></tr></thead><tbody>\n";
     for (std::size_t i = 0; i < run.scenarios.size(); ++i) {
         const auto& s = run.scenarios[i];
+        // The failing step or check before the reason, as on the console.
+        const engine::Finding* f = detail::deciding_finding(s);
+        std::string reason = esc(s.reason);
+        if (f && !s.reason.empty()) reason = "<code class=\"where\">" + esc(detail::finding_label(*f)) + "</code> " + reason;
         out += fmt::format("<tr data-verdict=\"{}\" data-ref=\"s{}\"><td>{}</td><td><a href=\"#s{}\"><code>{}</code></a>"
                            "<div class=\"title\">{}</div></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
                            "<td class=\"reason\">{}</td></tr>\n",
                            engine::to_string(s.verdict), i, badge(s.verdict), i, esc(s.id), esc(s.title), esc(s.driver),
-                           engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)), esc(s.reason));
+                           engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)), reason);
     }
     return out + "</tbody></table></div></section>\n";
 }

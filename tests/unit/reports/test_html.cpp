@@ -122,3 +122,12 @@ TEST_CASE("HTML timeline draws the evidence even past the marker cap", "[html]")
     CHECK(html.find("3001 of 3506 events drawn: the first 3000 and the evidence.") != std::string::npos);
     CHECK(count(html, "class=\"ev-evidence\"") == 1 + 2 + 1);  // close_bye, push.cadence, robustness.non_json
 }
+
+TEST_CASE("HTML scenario table names the failing step or check before the reason", "[html]") {
+    const std::string html = html_of(make_run());
+    CHECK(html.find("<td class=\"reason\"><code class=\"where\">steps/3 expect</code> at /message: expected &quot;bye&quot;") !=
+          std::string::npos);
+    CHECK(html.find("<td class=\"reason\"><code class=\"where\">checks/0 interval</code> gap 3 of 9") != std::string::npos);
+    // A reason no finding carries (harness error before any step) stays as it is.
+    CHECK(html.find("<td class=\"reason\">could not open 50 client connections") != std::string::npos);
+}
