@@ -297,10 +297,17 @@ std::string pct_row(const std::string& label_html, const Histogram& h, bool tota
 }
 
 /// A measured value for people: numbers rounded, the unit from a "_ms" key, other JSON compact.
+/// The unit a figure's key names: "_ms" milliseconds, "_pct" percent.
+std::string unit_of(const std::string& key) {
+    auto ends = [&](std::string_view tail) {
+        return key.size() > tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    return ends("_ms") ? " ms" : ends("_pct") ? " %" : "";
+}
+
 std::string measure_value(const std::string& key, const nlohmann::json& v) {
-    const bool ms = key.size() > 3 && key.compare(key.size() - 3, 3, "_ms") == 0;
-    if (v.is_number_float()) return esc(fmt::format("{:.4g}", v.get<double>())) + (ms ? " ms" : "");
-    if (v.is_number()) return esc(dump(v)) + (ms ? " ms" : "");
+    if (v.is_number_float()) return esc(fmt::format("{:.4g}", v.get<double>())) + unit_of(key);
+    if (v.is_number()) return esc(dump(v)) + unit_of(key);
     if (v.is_string()) return esc(v.get<std::string>());
     return "<code>" + esc(dump(v)) + "</code>";
 }
@@ -343,11 +350,10 @@ std::string definition_html(const nlohmann::json& d) {
     for (auto it = d.begin(); it != d.end(); ++it) {
         const std::string& k = it.key();
         if (k == "step" || k == "check" || k == "level") continue;
-        const bool ms = k.size() > 3 && k.compare(k.size() - 3, 3, "_ms") == 0 && it->is_number();
         const bool deadline = k == "within_ms" || k == "each_within_ms" || k == "first_within_ms";
+        const std::string unit = it->is_number() ? unit_of(k) + (deadline ? " (before --timeout-scale)" : "") : "";
         s += fmt::format("<tr><th>{}</th><td><code>{}</code>{}</td></tr>", esc(k),
-                         html_escape(it->is_string() ? it->get<std::string>() : dump(*it), Lines::escape),
-                         deadline && ms ? " ms (before --timeout-scale)" : ms ? " ms" : "");
+                         html_escape(it->is_string() ? it->get<std::string>() : dump(*it), Lines::escape), unit);
     }
     return s + "</tbody></table>";
 }
