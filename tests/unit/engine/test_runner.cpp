@@ -318,3 +318,25 @@ TEST_CASE("robustness scenarios say the cause: pushes went on, the close request
                          "matching an object with \"message\": \"bye\" within 300 ms; meanwhile 2 messages matching skip",
                          0) == 0);
 }
+
+TEST_CASE("explain leads a failed check's reason, not a measurement's", "[runner][explain]") {
+    auto run = [](json check) {
+        Fake f(json{{"steps", {{{"step", "join"}, {"client", "a"}}, {{"step", "sleep"}, {"for_ms", 500}}}},
+                    {"checks", {std::move(check)}}});
+        f.start();
+        f.accept_all();
+        for (int i = 0; i < 5; ++i) {
+            f.advance(100ms);
+            f.push("a");
+        }
+        f.advance(1s);
+        return finding(f.result(), "checks/0");
+    };
+    const Finding failed = run({{"check", "ordering"}, {"client", "a"}, {"first", {{"$profile", "welcome.match"}}},
+                                {"explain", "the welcome must come first"}});
+    CHECK(failed.reason.rfind("the welcome must come first (", 0) == 0);
+    const Finding measured = run({{"check", "interval"}, {"client", "a"}, {"grade", "none"}, {"level", "may"},
+                                  {"explain", "the welcome must come first"}});
+    CHECK(measured.verdict == Verdict::informational);
+    CHECK(measured.reason.find("the welcome must come first") == std::string::npos);
+}

@@ -478,7 +478,8 @@ ScenarioResult ScenarioRunner::result() {
                 break;
             case CheckOutcome::Status::harness_error: f.verdict = Verdict::harness_error; break;
             }
-            f.reason = f.verdict == Verdict::pass ? std::move(o.reason) : explained(c.definition, std::move(o.reason));
+            // Only a failure is explained: a measurement or a harness error is not what the author described.
+            f.reason = o.status == CheckOutcome::Status::fail ? explained(c.definition, std::move(o.reason)) : std::move(o.reason);
             f.evidence = std::move(o.evidence);
             f.measurements = std::move(o.measurements);
             if (f.verdict != Verdict::pass) f.definition = c.definition;
