@@ -143,7 +143,7 @@ ordered_json scenario_json(const ScenarioResult& s) {
         fj["reason"] = f.reason;
         fj["evidence"] = f.evidence;
         fj["measurements"] = ordered_json(f.measurements);
-        if (!f.definition.is_null()) fj["definition"] = ordered_json(f.definition);
+        if (f.definition.is_object()) fj["definition"] = ordered_json(f.definition);  // read_json wants an object
         findings.push_back(std::move(fj));
     }
     j["findings"] = std::move(findings);
