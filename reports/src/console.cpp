@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ostream>
 
 namespace pushcheck::reports {
@@ -45,8 +46,12 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
     out << "  " << badge(s.verdict, o) << "  " << fmt::format("{:<44} {:<6} {:>9}", sanitize_text(s.id),
                                                            sanitize_text(s.driver), detail::fmt_duration(s.duration_ms))
         << '\n';
-    if (s.verdict != Verdict::pass && !s.reason.empty())
-        out << kIndent << paint(o, colour_of(s.verdict), sanitize_text(s.reason)) << '\n';
+    if (s.verdict != Verdict::pass && !s.reason.empty()) {
+        // Name the failing step or check, as the HTML does: "steps/3 expect: reason".
+        const engine::Finding* f = detail::deciding_finding(s);
+        std::string line = f ? detail::finding_label(*f) + ": " + s.reason : s.reason;
+        out << kIndent << paint(o, colour_of(s.verdict), sanitize_text(line)) << '\n';
+    }
     // Figures of the checks: always for informational results (they are the point), else with -v.
     if (o.verbose || s.verdict == Verdict::informational) {
         for (const auto& f : s.findings) {
@@ -62,10 +67,26 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
         out << kIndent << paint(o, kDim, fmt::format("transcript ({} events):", events.size())) << '\n';
         for (const auto& e : events) out << kIndent << detail::event_line(e) << '\n';
     } else if (is_problem(s.verdict) && !events.empty()) {
+        // The tail plus the evidence, which may lie before it; evidence lines start with '*'.
         const std::size_t n = std::min<std::size_t>(events.size(), 5);
-        out << kIndent << paint(o, kDim, fmt::format("last {} of {} events:", n, events.size())) << '\n';
-        for (std::size_t i = events.size() - n; i < events.size(); ++i)
-            out << kIndent << detail::event_line(events[i]) << '\n';
+        const auto shown = detail::tail_with_evidence(s, n);
+        const auto proving = detail::proving_events(s, 0);
+        const bool earlier = shown.size() > n;
+        out << kIndent
+            << paint(o, kDim, fmt::format("{}last {} of {} events{}:", earlier ? "evidence and " : "", n, events.size(),
+                                          proving.empty() ? "" : " (* evidence)"))
+            << '\n';
+        for (std::size_t k = 0; k < shown.size(); ++k) {
+            const std::size_t i = shown[k];
+            if (k > 0 && i > shown[k - 1] + 1)
+                out << kIndent
+                    << paint(o, kDim, fmt::format("   ... {} event{} not shown", i - shown[k - 1] - 1,
+                                                  i - shown[k - 1] - 1 == 1 ? "" : "s"))
+                    << '\n';
+            std::string line = detail::event_line(events[i]);
+            if (std::binary_search(proving.begin(), proving.end(), i) && !line.empty() && line[0] == ' ') line[0] = '*';
+            out << kIndent << line << '\n';
+        }
     }
 }
 
@@ -96,6 +117,14 @@ void print_summary(const engine::RunResult& run, const ConsoleOptions& o, std::o
         out << fmt::format("  latency ms  p50 {}  p90 {}  p99 {}  max {}  ({} samples)\n", fmt_us_as_ms(p.p50),
                            fmt_us_as_ms(p.p90), fmt_us_as_ms(p.p99), fmt_us_as_ms(p.max), p.count);
     }
+    if (run.interrupted)
+        out << "  "
+            << paint(o, colour_of(Verdict::harness_error),
+                     fmt::format("interrupted by {}: {} scenario run{} did not finish and {} not in the results",
+                                 sanitize_text(run.interrupted->signal), run.interrupted->unfinished.size(),
+                                 run.interrupted->unfinished.size() == 1 ? "" : "s",
+                                 run.interrupted->unfinished.size() == 1 ? "is" : "are"))
+            << '\n';
     if (run.target_unreachable)
         out << "  " << paint(o, colour_of(Verdict::fail), "target unreachable: " + sanitize_text(run.target)) << '\n';
     const Verdict overall = detail::overall_verdict(run);

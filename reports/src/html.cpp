@@ -124,6 +124,9 @@ std::string histogram_svg(const Histogram& h, const std::string& what) {
                      fmt_us_as_ms(Histogram::bucket_upper(hi)));
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">latency (ms, log scale)</text>", ml + pw / 2,
                      H - 4);
+    s += fmt::format("<text class=\"axis-label\" x=\"12\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 12 {0})\">"
+                     "samples</text>",
+                     num(mt + ph / 2));
     s += "</svg>";
     return s;
 }
@@ -185,8 +188,11 @@ std::string series_svg(const engine::Series& se) {
     for (std::size_t i : ticks)
         s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x_of(i)), num(mt + ph + 14),
                          i + 1);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sample # ({} {})</text>", ml + pw / 2, H - 4,
-                     esc(se.name), esc(se.unit));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sample # (in arrival order)</text>", ml + pw / 2,
+                     H - 4);
+    s += fmt::format("<text class=\"axis-label\" x=\"12\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 12 {0})\">"
+                     "{1}{2}</text>",
+                     num(mt + ph / 2), esc(se.name), se.unit.empty() ? "" : " (" + esc(se.unit) + ")");
     s += "</svg>";
     return s;
 }
@@ -226,7 +232,10 @@ std::string timeline_svg(const ScenarioResult& sc, const std::set<std::size_t>& 
         s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", ml - 8, num(y + 4), esc(name));
     }
     std::size_t drawn = 0;
-    for (std::size_t i = 0; i < ev.size() && drawn < kMaxMarkers; ++i, ++drawn) {
+    for (std::size_t i = 0; i < ev.size(); ++i) {
+        // Past the marker cap only the evidence is drawn: it is what the reader looks for.
+        if (drawn >= kMaxMarkers && !evidence.count(i)) continue;
+        ++drawn;
         const auto& e = ev[i];
         auto lane = static_cast<double>(std::find(lanes.begin(), lanes.end(), e.client) - lanes.begin());
         double x = x_of(e.t_us), y = mt + lane_h * (lane + 0.5);
@@ -266,7 +275,9 @@ std::string timeline_svg(const ScenarioResult& sc, const std::set<std::size_t>& 
          "<span><i style=\"background:var(--non_strict);border-radius:0\"></i>closed</span>"
          "<span><i style=\"background:var(--fail)\"></i>error</span>"
          "<span><i style=\"border:2px solid var(--fail)\"></i>evidence</span></div>";
-    if (drawn < ev.size()) s += fmt::format("<p class=\"empty\">First {} of {} events drawn.</p>", drawn, ev.size());
+    if (drawn < ev.size())
+        s += fmt::format("<p class=\"empty\">{} of {} events drawn: the first {} and the evidence.</p>", drawn, ev.size(),
+                         kMaxMarkers);
     return s;
 }
 
@@ -285,12 +296,97 @@ std::string pct_row(const std::string& label_html, const Histogram& h, bool tota
                        fmt_us_as_ms(p.p90), fmt_us_as_ms(p.p99), fmt_us_as_ms(p.max), fmt_ms(p.mean / 1000.0));
 }
 
-std::string measurements_html(const nlohmann::json& m) {
+/// A measured value for people: numbers rounded, the unit from a "_ms" key, other JSON compact.
+/// The unit a figure's key names: "_ms" milliseconds, "_pct" percent.
+std::string unit_of(const std::string& key) {
+    auto ends = [&](std::string_view tail) {
+        return key.size() > tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    return ends("_ms") ? " ms" : ends("_pct") ? " %" : "";
+}
+
+std::string measure_value(const std::string& key, const nlohmann::json& v) {
+    if (v.is_number_float()) return esc(fmt::format("{:.4g}", v.get<double>())) + unit_of(key);
+    if (v.is_number()) return esc(dump(v)) + unit_of(key);
+    if (v.is_string()) return esc(v.get<std::string>());
+    return "<code>" + esc(dump(v)) + "</code>";
+}
+
+/// Measurements as a table: one row per figure; a nested object (per check) becomes a row group.
+std::string measurements_table(const nlohmann::json& m) {
     if (!m.is_object() || m.empty()) return "";
-    std::string s = "<dl class=\"kv\">";
+    std::string rows;
+    for (auto it = m.begin(); it != m.end(); ++it) {
+        if (it->is_object() && !it->empty()) {
+            bool first = true;
+            for (auto in = it->begin(); in != it->end(); ++in) {
+                rows += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>", first ? esc(it.key()) : "",
+                                    esc(in.key()), measure_value(in.key(), *in));
+                first = false;
+            }
+        } else {
+            rows += fmt::format("<tr><td></td><td>{}</td><td class=\"num\">{}</td></tr>", esc(it.key()),
+                                measure_value(it.key(), *it));
+        }
+    }
+    return "<table class=\"measures\"><thead><tr><th>Item</th><th>Measure</th><th class=\"num\">Value</th></tr></thead><tbody>" +
+           rows + "</tbody></table>";
+}
+
+/// A finding's figures as a compact two-column table.
+std::string figures_table(const nlohmann::json& m) {
+    if (!m.is_object() || m.empty()) return "";
+    std::string s = "<table class=\"measures\"><tbody>";
     for (auto it = m.begin(); it != m.end(); ++it)
-        s += "<dt>" + esc(it.key()) + "</dt><dd>" + esc(it->is_string() ? it->get<std::string>() : dump(*it)) + "</dd>";
-    return s + "</dl>";
+        s += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(it.key()), measure_value(it.key(), *it));
+    return s + "</tbody></table>";
+}
+
+/// The definition of a failed step or check: each parameter and its resolved value (the type and
+/// level are in the finding's row already).
+std::string definition_html(const nlohmann::json& d) {
+    if (!d.is_object() || d.empty()) return "";
+    std::string s = "<table class=\"definition\"><tbody>";
+    for (auto it = d.begin(); it != d.end(); ++it) {
+        const std::string& k = it.key();
+        if (k == "step" || k == "check" || k == "level") continue;
+        const bool deadline = k == "within_ms" || k == "each_within_ms" || k == "first_within_ms";
+        const std::string unit = it->is_number() ? unit_of(k) + (deadline ? " (before --timeout-scale)" : "") : "";
+        s += fmt::format("<tr><th>{}</th><td><code>{}</code>{}</td></tr>", esc(k),
+                         html_escape(it->is_string() ? it->get<std::string>() : dump(*it), Lines::escape), unit);
+    }
+    return s + "</tbody></table>";
+}
+
+/// One row per connection: the URL dialled and the server's handshake response.
+std::string connections_html(const ScenarioResult& sc) {
+    constexpr std::size_t kMaxConnections = 20;
+    std::set<const engine::Handshake*> seen;
+    std::string rows;
+    std::size_t n = 0, more = 0;
+    for (const auto& e : sc.transcript.events) {
+        if (!e.handshake || !seen.insert(e.handshake.get()).second) continue;
+        if (n++ >= kMaxConnections) {
+            ++more;
+            continue;
+        }
+        const auto& h = *e.handshake;
+        std::string who = esc(e.client) + (e.connection > 0 ? fmt::format("#{}", e.connection) : "");
+        std::string headers;
+        for (const auto& [k, v] : h.headers) headers += sanitize_text(k) + ": " + sanitize_text(v) + "\n";
+        rows += fmt::format(
+            "<tr><td>{}</td><td class=\"payload\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", who, esc(h.url),
+            h.status ? fmt::format("{} {}", h.status, esc(h.reason)) : "no HTTP response",
+            h.subprotocol.empty() ? "&ndash;" : "<code>" + esc(h.subprotocol) + "</code>",
+            h.headers.empty() ? "&ndash;"
+                              : fmt::format("<details><summary>{} headers</summary><pre>{}</pre></details>", h.headers.size(),
+                                            html_escape(headers, Lines::keep)));
+    }
+    if (rows.empty()) return "";
+    if (more) rows += fmt::format("<tr class=\"gap\"><td colspan=\"5\">{} more connections (the JSON report has all)</td></tr>", more);
+    return "<h3>Connections</h3><table class=\"connections\"><thead><tr><th>Client</th><th>URL dialled</th><th>HTTP response</th>"
+           "<th>Subprotocol</th><th>Response headers</th></tr></thead><tbody>" +
+           rows + "</tbody></table>";
 }
 
 std::string transcript_table(const ScenarioResult& sc, const std::set<std::size_t>& evidence) {
@@ -334,11 +430,14 @@ std::string findings_table(const ScenarioResult& sc) {
     std::string s = "<table><thead><tr><th>Verdict</th><th>Level</th><th>Item</th><th>Where</th><th>Reason</th>"
                     "<th>Measurements</th></tr></thead><tbody>";
     for (const auto& f : sc.findings) {
-        std::string m = f.measurements.is_object() && !f.measurements.empty() ? dump(f.measurements) : "";
+        std::string reason = esc(f.reason);
+        if (f.verdict != Verdict::pass && f.definition.is_object() && !f.definition.empty())
+            reason += "<details class=\"definition\" open><summary>Definition</summary>" + definition_html(f.definition) +
+                      "</details>";
         s += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"item\">{} <code>{}</code></td><td class=\"where\"><code>{}</code></td><td>{}</td>"
-                         "<td><code>{}</code></td></tr>",
-                         badge(f.verdict), engine::to_string(f.level), esc(f.kind), esc(f.name), esc(f.where),
-                         esc(f.reason), esc(m));
+                         "<td>{}</td></tr>",
+                         badge(f.verdict), engine::to_string(f.level), esc(f.kind), esc(f.name), esc(f.where), reason,
+                         figures_table(f.measurements));
     }
     return s + "</tbody></table>";
 }
@@ -357,6 +456,15 @@ std::string header_html(const RunResult& run) {
 std::string summary_html(const RunResult& run) {
     const auto& s = run.summary;
     std::string out = "<section id=\"summary\">\n";
+    if (run.interrupted) {
+        std::string list;
+        for (const auto& u : run.interrupted->unfinished)
+            list += fmt::format("<li><code>{}</code> ({})</li>", esc(u.id), esc(u.driver));
+        out += fmt::format("<div class=\"alert interrupted\" id=\"interrupted\">Interrupted by {}: this report holds the "
+                           "scenarios that finished; {} did not finish.{}</div>\n",
+                           esc(run.interrupted->signal), run.interrupted->unfinished.size(),
+                           list.empty() ? "" : "<ul>" + list + "</ul>");
+    }
     if (run.target_unreachable)
         out += "<div class=\"alert\">The target was unreachable: " + esc(run.target) + "</div>\n";
     out += "<div class=\"cards\">";
@@ -375,6 +483,11 @@ std::string summary_html(const RunResult& run) {
         out += fmt::format("<div><dt>{}</dt><dd>{}</dd></div>", k, v_html);
     };
     item("Target", esc(run.target) + (run.embedded ? " (embedded server)" : ""));
+    if (!run.dialled.empty()) {
+        std::string urls;
+        for (const auto& u : run.dialled) urls += (urls.empty() ? "" : "<br>") + esc(u);
+        item("Dialled", urls);
+    }
     item("Profile", esc(run.profile_name));
     std::string drivers;
     for (const auto& d : detail::drivers_of(run)) drivers += (drivers.empty() ? "" : ", ") + esc(d);
@@ -388,7 +501,19 @@ std::string summary_html(const RunResult& run) {
     if (run.profile.is_object() && !run.profile.empty())
         out += "<details class=\"profile\"><summary>Profile values</summary><pre>" + html_escape(dump(run.profile, 2), Lines::keep) +
                "</pre></details>";
-    out += "</div>\n</section>\n";
+    out += "</div>\n";
+    if (run.server) {
+        const Verdict overall = detail::overall_verdict(run);
+        const bool failed = overall != Verdict::pass || run.target_unreachable || run.interrupted;
+        out += fmt::format("<div class=\"panel server\" id=\"server\"><h3>Server under test</h3><dl class=\"kv\"><dt>command</dt>"
+                           "<dd>{}</dd><dt>pid</dt><dd>{}</dd><dt>ended</dt><dd>{}</dd></dl>",
+                           esc(run.server->command), run.server->pid, esc(run.server->exit));
+        if (failed && !run.server->log_tail.empty())
+            out += "<p class=\"desc\">The last lines of its output (something failed):</p><pre>" +
+                   html_escape(run.server->log_tail, Lines::keep) + "</pre>";
+        out += "</div>\n";
+    }
+    out += "</section>\n";
     return out;
 }
 
@@ -429,11 +554,15 @@ std::string scenario_table(const RunResult& run) {
            "<th>Level</th><th class=\"num\">Duration</th><th>Reason</th></tr></thead><tbody>\n";
     for (std::size_t i = 0; i < run.scenarios.size(); ++i) {
         const auto& s = run.scenarios[i];
+        // The failing step or check before the reason, as on the console.
+        const engine::Finding* f = detail::deciding_finding(s);
+        std::string reason = esc(s.reason);
+        if (f && !s.reason.empty()) reason = "<code class=\"where\">" + esc(detail::finding_label(*f)) + "</code> " + reason;
         out += fmt::format("<tr data-verdict=\"{}\" data-ref=\"s{}\"><td>{}</td><td><a href=\"#s{}\"><code>{}</code></a>"
                            "<div class=\"title\">{}</div></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
                            "<td class=\"reason\">{}</td></tr>\n",
                            engine::to_string(s.verdict), i, badge(s.verdict), i, esc(s.id), esc(s.title), esc(s.driver),
-                           engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)), esc(s.reason));
+                           engine::to_string(s.level), esc(detail::fmt_duration(s.duration_ms)), reason);
     }
     return out + "</tbody></table></div></section>\n";
 }
@@ -453,7 +582,8 @@ std::string scenario_detail(const ScenarioResult& s, std::size_t i) {
     if (!s.file.empty()) out += "<p class=\"desc\">Scenario file <code>" + esc(s.file) + "</code></p>";
     out += "<h3>Findings</h3>" + findings_table(s);
     if (s.measurements.is_object() && !s.measurements.empty())
-        out += "<h3>Measurements</h3>" + measurements_html(s.measurements);
+        out += "<h3>Measurements</h3>" + measurements_table(s.measurements);
+    out += connections_html(s);
     if (s.latency.count() || !s.series.empty()) {
         out += "<h3>Latency and cadence</h3><div class=\"charts\">";
         if (s.latency.count())

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <istream>
 #include <iterator>
+#include <memory>
 #include <ostream>
 
 namespace pushcheck::reports {
@@ -104,6 +105,16 @@ ordered_json event_json(const Event& e) {
     j["clean"] = e.clean;
     j["by_peer"] = e.by_peer;
     j["http_status"] = e.http_status;
+    if (e.handshake) {
+        const Handshake& h = *e.handshake;
+        ordered_json headers = ordered_json::array();
+        for (const auto& [name, value] : h.headers) headers.push_back(ordered_json::array({name, value}));
+        j["handshake"] = {{"url", h.url},
+                          {"status", h.status},
+                          {"reason", h.reason},
+                          {"headers", std::move(headers)},
+                          {"subprotocol", h.subprotocol}};
+    }
     return j;
 }
 
@@ -118,6 +129,7 @@ ordered_json scenario_json(const ScenarioResult& s) {
     j["driver"] = s.driver;
     j["verdict"] = to_string(s.verdict);
     j["reason"] = s.reason;
+    j["started_ms"] = s.started_ms;
     j["duration_ms"] = s.duration_ms;
     j["measurements"] = ordered_json(s.measurements);
     ordered_json findings = ordered_json::array();
@@ -131,6 +143,7 @@ ordered_json scenario_json(const ScenarioResult& s) {
         fj["reason"] = f.reason;
         fj["evidence"] = f.evidence;
         fj["measurements"] = ordered_json(f.measurements);
+        if (f.definition.is_object()) fj["definition"] = ordered_json(f.definition);  // read_json wants an object
         findings.push_back(std::move(fj));
     }
     j["findings"] = std::move(findings);
@@ -260,6 +273,19 @@ public:
         return object(*v, key_ptr(ptr, key));
     }
 
+    std::vector<std::string> strings(const json& obj, const std::string& ptr, const char* key) const {
+        std::vector<std::string> out;
+        const json* d = opt(obj, key);
+        if (!d) return out;
+        const std::string dp = key_ptr(ptr, key);
+        array(*d, dp);
+        for (std::size_t i = 0; i < d->size(); ++i) {
+            if (!(*d)[i].is_string()) fail(dp + "/" + std::to_string(i), "expected a string, got " + type_name((*d)[i]));
+            out.push_back((*d)[i].get<std::string>());
+        }
+        return out;
+    }
+
     Level level(const json& obj, const std::string& ptr, bool required) const {
         if (!required && !opt(obj, "level")) return Level::must;
         auto s = str(obj, ptr, "level", true);
@@ -345,7 +371,28 @@ public:
         e.clean = boolean(j, ptr, "clean");
         e.by_peer = boolean(j, ptr, "by_peer");
         e.http_status = static_cast<int>(integer(j, ptr, "http_status", 0, 999));
+        if (const json* h = opt(j, "handshake")) e.handshake = handshake(*h, key_ptr(ptr, "handshake"));
         return e;
+    }
+
+    std::shared_ptr<const Handshake> handshake(const json& j, const std::string& ptr) const {
+        object(j, ptr);
+        auto h = std::make_shared<Handshake>();
+        h->url = str(j, ptr, "url");
+        h->status = static_cast<int>(integer(j, ptr, "status", 0, 999));
+        h->reason = str(j, ptr, "reason");
+        h->subprotocol = str(j, ptr, "subprotocol");
+        if (const json* hs = opt(j, "headers")) {
+            std::string hp = key_ptr(ptr, "headers");
+            array(*hs, hp);
+            for (std::size_t i = 0; i < hs->size(); ++i) {
+                const json& x = (*hs)[i];
+                if (!x.is_array() || x.size() != 2 || !x[0].is_string() || !x[1].is_string())
+                    fail(hp + "/" + std::to_string(i), "expected [name, value] (two strings)");
+                h->headers.emplace_back(x[0].get<std::string>(), x[1].get<std::string>());
+            }
+        }
+        return h;
     }
 
     Finding finding(const json& j, const std::string& ptr, std::size_t n_events) const {
@@ -371,6 +418,7 @@ public:
             }
         }
         f.measurements = obj_member(j, ptr, "measurements");
+        if (const json* d = opt(j, "definition")) f.definition = object(*d, key_ptr(ptr, "definition"));
         return f;
     }
 
@@ -387,6 +435,7 @@ public:
         s.driver = str(j, ptr, "driver", true);
         s.verdict = verdict(j, ptr, true);
         s.reason = str(j, ptr, "reason", true);
+        s.started_ms = num(j, ptr, "started_ms");  // absent before it existed: 0
         s.duration_ms = num(j, ptr, "duration_ms", true);
         s.measurements = obj_member(j, ptr, "measurements");
         if (const json* t = opt(j, "transcript")) {
@@ -445,13 +494,33 @@ public:
         r.target_unreachable = boolean(doc, "", "target_unreachable");
         r.profile_name = str(doc, "", "profile_name");
         r.profile = obj_member(doc, "", "profile");
-        if (const json* d = opt(doc, "drivers")) {
-            array(*d, "/drivers");
-            for (std::size_t i = 0; i < d->size(); ++i) {
-                if (!(*d)[i].is_string())
-                    fail("/drivers/" + std::to_string(i), "expected a string, got " + type_name((*d)[i]));
-                r.drivers.push_back((*d)[i].get<std::string>());
+        r.drivers = strings(doc, "", "drivers");
+        r.dialled = strings(doc, "", "dialled");
+        if (const json* in = opt(doc, "interrupted")) {
+            const std::string ip = "/interrupted";
+            object(*in, ip);
+            Interruption x;
+            x.signal = str(*in, ip, "signal");
+            if (const json* un = opt(*in, "unfinished")) {
+                const std::string up = ip + "/unfinished";
+                array(*un, up);
+                for (std::size_t i = 0; i < un->size(); ++i) {
+                    const std::string p = up + "/" + std::to_string(i);
+                    object((*un)[i], p);
+                    x.unfinished.push_back({str((*un)[i], p, "id", true), str((*un)[i], p, "driver")});
+                }
             }
+            r.interrupted = std::move(x);
+        }
+        if (const json* sv = opt(doc, "server")) {
+            const std::string sp = "/server";
+            object(*sv, sp);
+            ServerProcess p;
+            p.command = str(*sv, sp, "command");
+            p.pid = static_cast<int>(integer(*sv, sp, "pid", 0, INT32_MAX));
+            p.exit = str(*sv, sp, "exit");
+            p.log_tail = str(*sv, sp, "log_tail");
+            r.server = std::move(p);
         }
         // Derived figures (summary, percentiles, merged latency) are recomputed, not trusted.
         if (const json* s = opt(doc, "summary")) object(*s, "/summary");
@@ -494,6 +563,17 @@ void write_json(const RunResult& run, std::ostream& out) {
     doc["profile_name"] = run.profile_name;
     doc["profile"] = ordered_json(run.profile);
     doc["drivers"] = run.drivers;
+    doc["dialled"] = run.dialled;
+    if (run.interrupted) {
+        ordered_json unfinished = ordered_json::array();
+        for (const auto& u : run.interrupted->unfinished) unfinished.push_back({{"id", u.id}, {"driver", u.driver}});
+        doc["interrupted"] = {{"signal", run.interrupted->signal}, {"unfinished", std::move(unfinished)}};
+    }
+    if (run.server)
+        doc["server"] = {{"command", run.server->command},
+                         {"pid", run.server->pid},
+                         {"exit", run.server->exit},
+                         {"log_tail", run.server->log_tail}};
     const auto& s = run.summary;
     doc["summary"] = {{"total", s.total},
                       {"pass", s.pass},

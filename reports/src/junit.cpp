@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 
@@ -56,6 +57,8 @@ std::string findings_text(const ScenarioResult& s, std::optional<Level> only) {
         if (only && f.level != *only) continue;
         out += fmt::format("  {:<10} [{}] {} {} at {}: {}\n", detail::verdict_label(f.verdict), engine::to_string(f.level),
                            f.kind, f.name, f.where, f.reason);
+        if (f.definition.is_object() && !f.definition.empty())
+            out += "             definition: " + f.definition.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
     return out.empty() ? out : "findings:\n" + out;
 }
@@ -199,18 +202,21 @@ struct Suite {
     std::string system_out, system_err;
     bool should = false;  // the SHOULD suite: case names get " (should)"
     bool unreachable_case = false;
+    std::vector<std::string> unfinished;  // ids of scenarios an interruption left without a result
 };
 
 void write_suite(std::ostream& out, const RunResult& run, const Suite& suite, int id,
                  const std::vector<std::pair<std::string, std::string>>& props) {
-    int failures = 0, skipped = 0;
-    double ms = 0;
+    int failures = 0, skipped = static_cast<int>(suite.unfinished.size());
+    std::vector<const ScenarioResult*> ran;
     for (const auto& [s, c] : suite.cases) {
         failures += c.kind == CaseOutcome::failure;
         skipped += c.kind == CaseOutcome::skipped;
-        if (std::isfinite(s->duration_ms) && s->duration_ms > 0) ms += s->duration_ms;
+        ran.push_back(s);
     }
-    const int tests = static_cast<int>(suite.cases.size()) + (suite.unreachable_case ? 1 : 0);
+    // Scenarios run side by side: the suite took the wall time, not the sum of its cases.
+    const double ms = detail::wall_ms(ran, run.duration_ms);
+    const int tests = static_cast<int>(suite.cases.size() + suite.unfinished.size()) + (suite.unreachable_case ? 1 : 0);
     failures += suite.unreachable_case ? 1 : 0;
     std::string host = sanitize_text(run.hostname);
     if (host.find_first_not_of(" ") == std::string::npos) host = "localhost";
@@ -230,6 +236,14 @@ void write_suite(std::ostream& out, const RunResult& run, const Suite& suite, in
     }
     for (const auto& [s, c] : suite.cases) {
         write_case(out, suite.should ? s->id + " (should)" : s->id, detail::group_of(*s), s->duration_ms, c);
+    }
+    for (const auto& id : suite.unfinished) {
+        engine::ScenarioResult named;
+        named.id = id;
+        CaseOutcome c{CaseOutcome::skipped, "", "interrupted by " + run.interrupted->signal + " before it finished",
+                      "the run was stopped by " + run.interrupted->signal +
+                          " while this scenario was running or waiting; nothing about the target was decided\n"};
+        write_case(out, id, detail::group_of(named), 0, c);
     }
     out << "    <system-out>" << text(suite.system_out) << "</system-out>\n";
     out << "    <system-err>" << text(suite.system_err) << "</system-err>\n";
@@ -253,6 +267,16 @@ void write_junit(const RunResult& run, std::ostream& out) {
 
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
     auto drivers = detail::drivers_of(run);
+    if (run.interrupted)
+        for (const auto& u : run.interrupted->unfinished)
+            if (std::find(drivers.begin(), drivers.end(), u.driver) == drivers.end()) drivers.push_back(u.driver);
+    const Verdict overall = detail::overall_verdict(run);
+    const bool something_failed = overall != Verdict::pass || run.target_unreachable || run.interrupted;
+    std::string server_text;
+    if (run.server && something_failed)
+        server_text = fmt::format("server under test: {} (pid {}), {}\nlast lines of its output:\n{}{}",
+                                  run.server->command, run.server->pid, run.server->exit, run.server->log_tail,
+                                  run.server->log_tail.empty() || run.server->log_tail.back() == '\n' ? "" : "\n");
     if (drivers.empty()) drivers.push_back("none");
     int id = 0;
     bool first = true;
@@ -270,6 +294,15 @@ void write_junit(const RunResult& run, std::ostream& out) {
                 main_suite.system_err += fmt::format("{} {}: {}\n", detail::verdict_label(s->verdict), s->id, s->reason);
         }
         main_suite.system_out = figures_text(run, d, ss);
+        if (run.interrupted) {
+            for (const auto& u : run.interrupted->unfinished)
+                if (u.driver == d) main_suite.unfinished.push_back(u.id);
+            main_suite.system_out = fmt::format("INTERRUPTED by {}: the reports hold the {} scenario(s) that finished; "
+                                                "{} scenario(s) of this driver did not finish (skipped below)\n\n",
+                                                run.interrupted->signal, ss.size(), main_suite.unfinished.size()) +
+                                    main_suite.system_out;
+        }
+        main_suite.system_err += server_text;
         write_suite(out, run, main_suite, id++, props);
 
         Suite should{"pushcheck." + d + ".should", d};

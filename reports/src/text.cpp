@@ -146,6 +146,58 @@ std::vector<std::size_t> proving_events(const engine::ScenarioResult& s, std::si
     return out;
 }
 
+const engine::Finding* deciding_finding(const engine::ScenarioResult& s) {
+    if (s.verdict == engine::Verdict::pass) return nullptr;
+    const engine::Finding* best = nullptr;
+    for (const auto& f : s.findings) {
+        if (f.verdict != s.verdict) continue;
+        if (f.reason == s.reason) return &f;
+        if (!best) best = &f;
+    }
+    return best;
+}
+
+std::string finding_label(const engine::Finding& f) {
+    std::string where = f.where;
+    if (!where.empty() && where.front() == '/') where.erase(0, 1);
+    if (where.empty()) return f.name;
+    return where + " " + f.name;
+}
+
+std::vector<std::size_t> tail_with_evidence(const engine::ScenarioResult& s, std::size_t last_n) {
+    const std::size_t n = s.transcript.events.size();
+    std::vector<std::size_t> out = proving_events(s, 0);
+    for (std::size_t i = n > last_n ? n - last_n : 0; i < n; ++i) out.push_back(i);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+double wall_ms(const std::vector<const engine::ScenarioResult*>& ss, double run_ms) {
+    double sum = 0, first = 0, last = 0;
+    bool any_start = false, any = false;
+    for (const auto* s : ss) {
+        if (!std::isfinite(s->duration_ms) || s->duration_ms < 0) continue;
+        const double start = std::isfinite(s->started_ms) && s->started_ms > 0 ? s->started_ms : 0;
+        sum += s->duration_ms;
+        any_start = any_start || start > 0;
+        first = any ? std::min(first, start) : start;
+        last = any ? std::max(last, start + s->duration_ms) : start + s->duration_ms;
+        any = true;
+    }
+    if (!any) return 0;
+    if (any_start) return last - first;
+    return std::isfinite(run_ms) && run_ms > 0 ? std::min(sum, run_ms) : sum;
+}
+
+std::string handshake_line(const engine::Handshake& h) {
+    std::string out = h.status ? fmt::format("HTTP {}", h.status) : "no HTTP response";
+    if (h.status && !h.reason.empty()) out += " " + sanitize_text(h.reason, Lines::escape);
+    if (!h.subprotocol.empty()) out += ", subprotocol " + sanitize_text(h.subprotocol, Lines::escape);
+    else if (h.status == 101) out += ", no subprotocol";
+    return out;
+}
+
 Percentiles percentiles(const engine::Histogram& h) {
     Percentiles p;
     p.count = h.count();

@@ -43,6 +43,22 @@ std::string event_line(const engine::Event& e, std::size_t payload_cap = kPayloa
 /// or the last `fallback` events when no finding names any. Sorted, unique, in range.
 std::vector<std::size_t> proving_events(const engine::ScenarioResult& s, std::size_t fallback = 5);
 
+/// The finding that decided a scenario's verdict (the first of the worst), or nullptr on pass.
+const engine::Finding* deciding_finding(const engine::ScenarioResult& s);
+/// "steps/3 expect": where a finding is in the scenario file and what it is.
+std::string finding_label(const engine::Finding& f);
+
+/// The events worth showing of a failing transcript: the last `last_n` events plus the evidence
+/// of every non-passing finding (which may lie far earlier). Sorted, unique, in range.
+std::vector<std::size_t> tail_with_evidence(const engine::ScenarioResult& s, std::size_t last_n = 5);
+
+/// Wall time of scenarios that ran side by side: latest end minus earliest start. Without start
+/// offsets (documents from before they existed) the sum of durations, capped at `run_ms` when known.
+double wall_ms(const std::vector<const engine::ScenarioResult*>& ss, double run_ms);
+
+/// The handshake response in one line: "HTTP 101 Switching Protocols, subprotocol chat.v1".
+std::string handshake_line(const engine::Handshake& h);
+
 /// Latency percentiles of a histogram (microseconds), as display rows.
 struct Percentiles {
     std::uint64_t count = 0;

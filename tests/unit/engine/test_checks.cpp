@@ -247,7 +247,35 @@ TEST_CASE("broadcast: gaps, duplicates, per-connection timers and a stalled memb
         f.msg("m2", push_at(2));
         f.msg("m3", push_at(3));
         const Finding& c = finding(finish(f), "checks/0");
-        CHECK(c.reason == "m1 never received the push " + push_at(3).dump() + " that m3 (the last member to join) received first");
+        // The cause, not a symptom: each member got a push at that tick, with another payload.
+        CHECK(c.reason == "members received different payloads at the same tick: m1 got " + push_at(1).dump() + " where m3 (the "
+                          "last member to join) got " + push_at(3).dump() + ", 0 ms apart");
+        CHECK(c.evidence.size() == 2);
+    }
+    SECTION("per-connection timers out of phase, over several ticks") {
+        for (int k = 0; k < 3; ++k) {
+            f.advance(30ms);
+            f.msg("m1", push_at(10 + k));
+            f.advance(5ms);
+            f.msg("m3", push_at(20 + k));
+            f.msg("m2", push_at(30 + k));
+        }
+        const Finding& c = finding(finish(f), "checks/0");
+        CHECK(c.reason == "members received different payloads at the same tick: m1 got " + push_at(10).dump() + " where m3 (the "
+                          "last member to join) got " + push_at(20).dump() + ", 5 ms apart");
+    }
+    SECTION("a member that missed the aligning push: a push a tick away is not the same tick") {
+        Fake g(with_checks({{{"check", "broadcast"}, {"client", "m"}}}, group3(), "m"));
+        g.start();
+        g.connected("m1");
+        g.connected("m2");
+        tick(g, 0, {"m1", "m2"});  // before m3 joined
+        g.connected("m3");
+        tick(g, 1, {"m1", "m3"});  // m2 misses the push m3 aligns on
+        tick(g, 2, {"m1", "m2", "m3"});
+        tick(g, 3, {"m1", "m2", "m3"});
+        const Finding& c = finding(finish(g), "checks/0");
+        CHECK(c.reason == "m2 never received the push " + push_at(1).dump() + " that m3 (the last member to join) received first");
     }
     SECTION("a member that stops receiving") {
         tick(f, 0, {"m1", "m2", "m3"});

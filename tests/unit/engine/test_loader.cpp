@@ -98,7 +98,7 @@ TEST_CASE("unknown steps and checks list the known ones", "[loader]") {
 TEST_CASE("unknown keys, wrong types and missing parameters are errors", "[loader]") {
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"withn_ms":5}])")) ==
           "x.json: /steps/0/withn_ms: unknown key \"withn_ms\" for step expect (did you mean \"within_ms\"?); allowed keys: "
-          "step, client, level, match, skip, within_ms");
+          "step, client, level, explain, match, skip, within_ms");
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"within_ms":"soon"}])")) ==
           "x.json: /steps/0/within_ms: expected a duration in milliseconds (a number >= 0), got \"soon\"");
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"within_ms":-1}])")) ==
@@ -113,7 +113,7 @@ TEST_CASE("unknown keys, wrong types and missing parameters are errors", "[loade
     CHECK(load_error(with_steps(R"([{"step":"receive","client":"a","match":{},"count":0}])")) ==
           "x.json: /steps/0/count: expected an integer >= 1, got 0");
     CHECK(load_error(with_steps(R"([{"step":"sleep","client":"a","for_ms":1}])")) ==
-          "x.json: /steps/0/client: unknown key \"client\" for step sleep; allowed keys: step, level, for_ms");
+          "x.json: /steps/0/client: unknown key \"client\" for step sleep; allowed keys: step, level, explain, for_ms");
     CHECK(load_error(with_steps(R"([{"step":"sleep","for_ms":1,"level":"urgent"}])")) ==
           "x.json: /steps/0/level: expected must, should or may, got \"urgent\"");
     CHECK(load_error(with_steps(R"([{"step":"send","client":"a"}])")) ==

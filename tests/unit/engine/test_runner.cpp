@@ -181,7 +181,7 @@ TEST_CASE("the JSON Schema knows every step and check with their parameters", "[
         INFO("step " << info->name);
         REQUIRE(defs.contains("step_" + info->name));
         const json& props = defs["step_" + info->name]["properties"];
-        std::vector<std::string> want{"step", "level"}, have;
+        std::vector<std::string> want{"step", "level", "explain"}, have;
         if (info->takes_client) want.push_back("client");
         for (const auto& p : info->params) want.push_back(p.name);
         for (const auto& [k, v] : props.items()) have.push_back(k);
@@ -193,7 +193,7 @@ TEST_CASE("the JSON Schema knows every step and check with their parameters", "[
         INFO("check " << info->name);
         REQUIRE(defs.contains("check_" + info->name));
         const json& props = defs["check_" + info->name]["properties"];
-        std::vector<std::string> want{"check", "client", "level"}, have;
+        std::vector<std::string> want{"check", "client", "level", "explain"}, have;
         for (const auto& p : info->params) want.push_back(p.name);
         for (const auto& [k, v] : props.items()) have.push_back(k);
         std::sort(want.begin(), want.end());
@@ -239,4 +239,104 @@ TEST_CASE("every scenario of the suite loads and binds to the nowtime profile", 
         INFO(s.file);
         CHECK_NOTHROW(validate_scenario(s, p));
     }
+}
+
+TEST_CASE("a failed step's finding keeps its definition, $profile references resolved", "[runner][definition]") {
+    Fake f(json{{"steps", {{{"step", "join"}, {"client", "a"}},
+                       {{"step", "expect"}, {"client", "a"}, {"match", {{"$profile", "bye.match"}}}, {"within_ms", 10}}}}});
+    f.start();
+    f.accept_all();
+    f.advance(20ms);
+    auto r = f.result();
+    const Finding& join = finding(r, "steps/0");
+    const Finding& expect = finding(r, "steps/1");
+    CHECK(join.definition.is_null());  // passed: nothing to explain
+    CHECK(expect.definition == json{{"step", "expect"}, {"client", "a"}, {"match", {{"message", "bye"}}}, {"within_ms", 10}});
+}
+
+TEST_CASE("a failed check's finding keeps its definition", "[runner][definition]") {
+    Fake f({{"steps", {{{"step", "join"}, {"client", "a"}}, {{"step", "sleep"}, {"for_ms", 50}}}},
+            {"checks", {{{"check", "ordering"}, {"client", "a"}, {"first", {{"$profile", "welcome.match"}}}}}}});
+    f.start();
+    f.accept_all();
+    f.msg("a", {{"message", "bye"}});
+    f.advance(60ms);
+    auto r = f.result();
+    const Finding& c = finding(r, "checks/0");
+    REQUIRE(c.verdict == Verdict::fail);
+    CHECK(c.definition["first"]["event"] == "notification");
+}
+
+TEST_CASE("explain puts the scenario's words before the engine's reason", "[runner][explain]") {
+    Fake f(json{{"steps", {{{"step", "join"}, {"client", "a"}},
+                       {{"step", "expect"}, {"client", "a"}, {"match", {{"$profile", "bye.match"}}},
+                        {"skip", {{"$profile", "push.match"}}}, {"within_ms", 10},
+                        {"explain", "pushes went on but the close request was never answered"}}}}});
+    f.start();
+    f.accept_all();
+    f.push("a");
+    f.advance(20ms);
+    auto r = f.result();
+    CHECK(r.reason.rfind("pushes went on but the close request was never answered (a: no message matching an object with "
+                         "\"message\": \"bye\" within 10 ms; meanwhile 1 message matching skip ",
+                         0) == 0);
+    CHECK(r.reason.back() == ')');
+}
+
+TEST_CASE("explain must be one line of text", "[runner][explain]") {
+    auto load = [](json explain) {
+        return config_error([&] {
+            scenario_of({{"steps", {{{"step", "join"}, {"client", "a"}, {"explain", explain}}}}});
+        });
+    };
+    CHECK(load(5) == "test.json: /steps/0/explain: expected a non-empty string (one line), got 5");
+    CHECK(load("two\nlines") == "test.json: /steps/0/explain: expected one line of text without control characters");
+    CHECK(load("").rfind("test.json: /steps/0/explain: expected a non-empty string", 0) == 0);
+}
+
+TEST_CASE("robustness scenarios say the cause: pushes went on, the close request was not answered", "[runner][explain][suite]") {
+    std::ifstream in(std::string(PUSHCHECK_SOURCE_DIR) + "/scenarios/suite/robustness.not_json.json");
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Fake f(json::parse(ss.str()));
+    f.start();
+    f.accept_all();
+    f.welcome("a");
+    for (int i = 0; i < 2; ++i) {  // pushes go on after the bad input
+        f.advance(100ms);
+        f.push("a");
+    }
+    for (int i = 0; i < 3; ++i) {  // and after the close request, but no bye comes
+        f.advance(100ms);
+        f.push("a");
+    }
+    f.advance(1s);
+    auto r = f.result();
+    CHECK(r.verdict == Verdict::non_strict);
+    CHECK(r.reason.rfind("pushes went on but the close request after the bad input was never answered (a: no message "
+                         "matching an object with \"message\": \"bye\" within 300 ms; meanwhile 2 messages matching skip",
+                         0) == 0);
+}
+
+TEST_CASE("explain leads a failed check's reason, not a measurement's", "[runner][explain]") {
+    auto run = [](json check) {
+        Fake f(json{{"steps", {{{"step", "join"}, {"client", "a"}}, {{"step", "sleep"}, {"for_ms", 500}}}},
+                    {"checks", {std::move(check)}}});
+        f.start();
+        f.accept_all();
+        for (int i = 0; i < 5; ++i) {
+            f.advance(100ms);
+            f.push("a");
+        }
+        f.advance(1s);
+        return finding(f.result(), "checks/0");
+    };
+    const Finding failed = run({{"check", "ordering"}, {"client", "a"}, {"first", {{"$profile", "welcome.match"}}},
+                                {"explain", "the welcome must come first"}});
+    CHECK(failed.reason.rfind("the welcome must come first (", 0) == 0);
+    const Finding measured = run({{"check", "interval"}, {"client", "a"}, {"grade", "none"}, {"level", "may"},
+                                  {"explain", "the welcome must come first"}});
+    CHECK(measured.verdict == Verdict::informational);
+    CHECK(measured.reason.find("the welcome must come first") == std::string::npos);
 }

@@ -10,6 +10,10 @@ namespace pushcheck::test {
 /// harness_error and a latency-only pass; latency histograms and interval series.
 engine::RunResult make_run();
 
+/// make_run() stopped by SIGINT: one sync scenario unfinished, one not started; a server
+/// started with --server-cmd, with a log tail.
+engine::RunResult make_interrupted_run();
+
 /// Hostile bytes: markup, "]]>", quotes, invalid UTF-8, control characters, U+FFFE.
 std::string hostile_text();
 

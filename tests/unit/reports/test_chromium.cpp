@@ -77,7 +77,7 @@ TEST_CASE("Chromium renders the report: verdicts, figures, working script", "[ht
     // Figures computed independently of the writer.
     CHECK(dom.find("p99 " + ms(run.latency.quantile(0.99)) + " ms") != std::string::npos);
     CHECK(dom.find("<td class=\"num\">" + std::to_string(run.latency.count()) + "</td>") != std::string::npos);
-    CHECK(dom.find("gap 3 of 6 was 312.0 ms") != std::string::npos);
+    CHECK(dom.find("gap 3 of 9 was 312.0 ms") != std::string::npos);
     CHECK(dom.find("<svg class=\"chart-svg\"") != std::string::npos);
 
     // A screenshot for people to look at, kept as a test artifact.

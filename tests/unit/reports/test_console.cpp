@@ -42,7 +42,7 @@ TEST_CASE("console colours only when asked, quiet hides passes", "[console]") {
     CHECK(quiet.find("lifecycle.close_bye") != std::string::npos);
     CHECK(quiet.find("result FAIL") != std::string::npos);
     // A failure shows its reason and its last transcript events.
-    CHECK(plain.find("last 5 of 6 events:") != std::string::npos);
+    CHECK(plain.find("last 5 of 6 events (* evidence):") != std::string::npos);
     CHECK(console(run, {.verbose = true}).find("transcript (9 events):") != std::string::npos);
 }
 
@@ -51,4 +51,25 @@ TEST_CASE("hostile text cannot drive the terminal", "[console][hostile]") {
     CHECK(out.find('\x1b') == std::string::npos);
     CHECK(out.find('\r') == std::string::npos);
     CHECK(out.find("\\x1b[31m") != std::string::npos);
+}
+
+TEST_CASE("console names the failing step or check", "[console]") {
+    const std::string plain = console(make_run(), {});
+    CHECK(plain.find("              steps/3 expect: at /message: expected \"bye\"") != std::string::npos);
+    CHECK(plain.find("              checks/0 interval: gap 3 of 9 was 312.0 ms") != std::string::npos);
+    CHECK(plain.find("              steps/4 expect: the close request after a non-JSON text") != std::string::npos);
+}
+
+TEST_CASE("console's transcript tail includes the evidence that lies before it", "[console]") {
+    const std::string plain = console(make_run(), {});
+    // push.cadence: 10 events, evidence 2 and 3, the tail is 5..9.
+    CHECK(plain.find("evidence and last 5 of 10 events (* evidence):") != std::string::npos);
+    CHECK(plain.find("*  +500.000 ms  m1    <- text 64 B") != std::string::npos);
+    CHECK(plain.find("*  +812.000 ms  m1    <- text 64 B") != std::string::npos);
+    CHECK(plain.find("   ... 1 event not shown") != std::string::npos);
+}
+
+TEST_CASE("console summary says the run was interrupted", "[console][interrupted]") {
+    const std::string out = console(make_interrupted_run(), {});
+    CHECK(out.find("interrupted by SIGINT: 2 scenario runs did not finish and are not in the results") != std::string::npos);
 }

@@ -176,3 +176,69 @@ TEST_CASE("the schema rejects documents that break it", "[json][schema]") {
     CHECK(validate({f1}, artifact_dir() + "/schema-broken1.log") != 0);
     CHECK(validate({f2}, artifact_dir() + "/schema-broken2.log") != 0);
 }
+
+TEST_CASE("results JSON keeps handshakes, definitions, start offsets, interruption, server and dialled URLs",
+          "[json][interrupted][handshake]") {
+    const auto run = make_interrupted_run();
+    const std::string text = json_of(run);
+    const auto back = read(text);
+    CHECK(json_of(back) == text);
+    REQUIRE(back.interrupted);
+    CHECK(back.interrupted->signal == "SIGINT");
+    REQUIRE(back.interrupted->unfinished.size() == 2);
+    CHECK(back.interrupted->unfinished[1].id == "rooms.broadcast_consistency");
+    CHECK(back.interrupted->unfinished[1].driver == "sync");
+    REQUIRE(back.server);
+    CHECK(back.server->pid == 4242);
+    CHECK(back.server->log_tail == run.server->log_tail);
+    CHECK(back.dialled == run.dialled);
+    CHECK(back.scenarios[2].started_ms == 20.0);
+    const auto& h = back.scenarios[0].transcript.events[0].handshake;
+    REQUIRE(h);
+    CHECK(h->status == 101);
+    CHECK(h->subprotocol == "nowtime.v1");
+    CHECK(h->headers == run.scenarios[0].transcript.events[0].handshake->headers);
+    CHECK(back.scenarios[1].findings[1].definition["within_ms"] == 3000);
+    CHECK(back.scenarios[1].findings[0].definition.is_null());  // passed: not kept
+    CHECK(junit_of(back) == junit_of(run));
+    CHECK(html_of(back) == html_of(run));
+    auto f = write_artifact("interrupted.results.json", text);
+    CHECK(validate({f}, artifact_dir() + "/schema-interrupted.log") == 0);
+}
+
+TEST_CASE("results written before the new fields still read", "[json]") {
+    json doc = json::parse(json_of(make_run()));
+    doc.erase("dialled");
+    for (auto& s : doc["scenarios"]) {
+        s.erase("started_ms");
+        for (auto& f : s["findings"]) f.erase("definition");
+        for (auto& e : s["transcript"]) e.erase("handshake");
+    }
+    const auto back = read(doc.dump());
+    CHECK(back.dialled.empty());
+    CHECK(back.scenarios[1].started_ms == 0);
+    CHECK_FALSE(back.scenarios[0].transcript.events[0].handshake);
+    CHECK_FALSE(back.interrupted);
+    CHECK_FALSE(back.server);
+    auto f = write_artifact("old.results.json", doc.dump());
+    CHECK(validate({f}, artifact_dir() + "/schema-old.log") == 0);
+}
+
+TEST_CASE("malformed new fields name the JSON pointer", "[json]") {
+    const json good = json::parse(json_of(make_interrupted_run()));
+    auto with = [&](const std::string& ptr, const json& value) {
+        json d = good;
+        d[json::json_pointer(ptr)] = value;
+        return d;
+    };
+    expect_error(with("/scenarios/0/transcript/0/handshake/headers/1", json::array({"Server"})),
+                 "/scenarios/0/transcript/0/handshake/headers/1", "expected [name, value]");
+    expect_error(with("/scenarios/0/transcript/0/handshake/status", "101"), "/scenarios/0/transcript/0/handshake/status",
+                 "expected an integer");
+    expect_error(with("/scenarios/1/findings/1/definition", "expect"), "/scenarios/1/findings/1/definition",
+                 "expected an object");
+    expect_error(with("/interrupted/unfinished/0", json::object()), "/interrupted/unfinished/0",
+                 "missing required member \"id\"");
+    expect_error(with("/server/pid", -1), "/server/pid", "out of range");
+    expect_error(with("/dialled/0", 5), "/dialled/0", "expected a string");
+}

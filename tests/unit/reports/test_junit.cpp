@@ -70,7 +70,7 @@ TEST_CASE("JUnit maps verdicts to suites, failures and skips", "[junit]") {
     // non_strict passes the main suite and fails the SHOULD suite.
     CHECK(xml.find("<testcase name=\"push.cadence\" classname=\"push\" time=\"1.530\"/>") != std::string::npos);
     CHECK(xml.find("<testcase name=\"push.cadence (should)\" classname=\"push\" time=\"1.530\">\n      <failure "
-                   "message=\"gap 3 of 6 was 312.0 ms, outside 200 ms +- 50 ms\" type=\"non_strict\">") !=
+                   "message=\"gap 3 of 9 was 312.0 ms, outside 200 ms +- 50 ms\" type=\"non_strict\">") !=
           std::string::npos);
     // harness_error is skipped, with the reason.
     CHECK(xml.find("<skipped message=\"harness_error: could not open 50 client connections") != std::string::npos);
@@ -110,4 +110,62 @@ TEST_CASE("JUnit reports an unreachable target and an empty run validly", "[juni
 
     engine::RunResult empty;
     CHECK(xmllint(write_artifact("empty.junit.xml", junit_of(empty))) == 0);
+}
+
+namespace {
+/// The time attribute of the named suite.
+std::string suite_time(const std::string& xml, const std::string& suite) {
+    std::smatch m;
+    std::regex re("<testsuite name=\"" + suite + "\" [^>]* time=\"([0-9.]+)\">");
+    REQUIRE(std::regex_search(xml, m, re));
+    return m[1];
+}
+} // namespace
+
+TEST_CASE("JUnit suite time is the wall time of scenarios that ran side by side", "[junit]") {
+    const auto run = make_run();
+    const std::string xml = junit_of(run);
+    // async: starts 5, 10, 20 ms with durations 1012.25, 2104, 1530.5 ms: the last ends at 2114 ms.
+    // The sum of the cases (4646.75 ms) would be longer than the run itself.
+    CHECK(suite_time(xml, "pushcheck.async") == "2.109");
+    CHECK(suite_time(xml, "pushcheck.sync") == "1.407");  // 3000..4407 ms, not 650 + 12 + 1207
+    // Cases keep their own durations.
+    CHECK(xml.find("<testcase name=\"lifecycle.close_bye\" classname=\"lifecycle\" time=\"2.104\">") != std::string::npos);
+}
+
+TEST_CASE("JUnit suite time without start offsets (older results) is the sum, at most the run", "[junit]") {
+    auto run = make_run();
+    for (auto& s : run.scenarios) s.started_ms = 0;
+    run.duration_ms = 4000;
+    const std::string xml = junit_of(run);
+    CHECK(suite_time(xml, "pushcheck.sync") == "1.869");   // 650 + 12 + 1207
+    CHECK(suite_time(xml, "pushcheck.async") == "4.000");  // 4646.75 capped at the run's 4000 ms
+}
+
+TEST_CASE("JUnit lists the scenarios an interruption left unfinished as skipped", "[junit][xmllint][interrupted]") {
+    const std::string xml = junit_of(make_interrupted_run());
+    CHECK(xml.find("<testcase name=\"push.latency\" classname=\"push\" time=\"0.000\">\n      <skipped message=\"interrupted "
+                   "by SIGINT before it finished\">") != std::string::npos);
+    CHECK(xml.find("<testcase name=\"rooms.broadcast_consistency\" classname=\"rooms\" time=\"0.000\">\n      <skipped "
+                   "message=\"interrupted by SIGINT") != std::string::npos);
+    // sync: two finished (one harness_error, skipped) and two unfinished.
+    CHECK(xml.find("<testsuite name=\"pushcheck.sync\" package=\"pushcheck\" id=\"2\" timestamp=\"2026-11-26T13:02:48\" "
+                   "hostname=\"ci-runner-7\" tests=\"4\" failures=\"0\" errors=\"0\" skipped=\"3\"") != std::string::npos);
+    CHECK(xml.find("INTERRUPTED by SIGINT: the reports hold the 2 scenario(s) that finished; 2 scenario(s) of this driver "
+                   "did not finish") != std::string::npos);
+    CHECK(xmllint(write_artifact("interrupted.junit.xml", xml)) == 0);
+}
+
+TEST_CASE("JUnit puts the server's log tail in system-err when something failed", "[junit][server]") {
+    auto run = make_interrupted_run();
+    const std::string xml = junit_of(run);
+    CHECK(count(xml, "server under test: ./my-server --port 5000 (pid 4242), signal SIGTERM\nlast lines of its output:\n"
+                     "listening on :5000\nroom nowtime: 3 members\nerror: ticker stalled for 812 ms\n") == 2);
+    // A clean run keeps the log out of the report.
+    engine::RunResult clean;
+    clean.drivers = {"async"};
+    clean.scenarios.push_back(make_run().scenarios[0]);
+    clean.server = run.server;
+    clean.recompute_summary();
+    CHECK(junit_of(clean).find("ticker stalled") == std::string::npos);
 }

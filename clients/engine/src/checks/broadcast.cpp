@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -79,10 +81,18 @@ public:
         const std::size_t k0_idx = last->seq.front().idx;
         for (auto& mb : members) {
             auto it = std::find_if(mb.seq.begin(), mb.seq.end(), [&](const Item& x) { return x.key == k0; });
-            if (it == mb.seq.end())
+            if (it == mb.seq.end()) {
+                if (const Item* other = same_tick(events, *last, mb, k0_idx))
+                    return fail(fmt::format("members received different payloads at the same tick: {} got {} where {} (the "
+                                            "last member to join) got {}, {} ms apart",
+                                            names.name(mb.id), shown(other->key), names.name(last->id), shown(k0),
+                                            util::num(std::abs(static_cast<double>(events[other->idx].t_us -
+                                                                                   events[k0_idx].t_us)) / 1000.0)),
+                                {other->idx, k0_idx});
                 return fail(fmt::format("{} never received the push {} that {} (the last member to join) received first",
                                         names.name(mb.id), shown(k0), names.name(last->id)),
                             {k0_idx});
+            }
             mb.seq.erase(mb.seq.begin(), it);
         }
         for (const auto& mb : members) {
@@ -138,6 +148,33 @@ public:
 
 private:
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+    static std::int64_t distance(const std::vector<Event>& events, std::size_t a, std::size_t b) {
+        return std::abs(events[a].t_us - events[b].t_us);
+    }
+    /// The median gap between a member's pushes (0 with fewer than two).
+    static std::int64_t median_gap(const std::vector<Event>& events, const Member& m) {
+        std::vector<std::int64_t> gaps;
+        for (std::size_t i = 1; i < m.seq.size(); ++i) gaps.push_back(distance(events, m.seq[i].idx, m.seq[i - 1].idx));
+        if (gaps.empty()) return 0;
+        std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+        return gaps[gaps.size() / 2];
+    }
+    /// The push of `mb` at the same tick as push `at` of `last`: each other's nearest in time and
+    /// closer than half a tick, so `mb` got another payload then rather than missing one.
+    static const Item* same_tick(const std::vector<Event>& events, const Member& last, const Member& mb, std::size_t at) {
+        const Item* near = nullptr;
+        for (const auto& x : mb.seq)
+            if (!near || distance(events, x.idx, at) < distance(events, near->idx, at)) near = &x;
+        if (!near) return nullptr;
+        for (const auto& y : last.seq)
+            if (y.idx != at && distance(events, y.idx, near->idx) <= distance(events, at, near->idx)) return nullptr;
+        std::int64_t tick = 0;
+        for (std::int64_t g : {median_gap(events, last), median_gap(events, mb)})
+            if (g > 0 && (tick == 0 || g < tick)) tick = g;
+        if (tick > 0 && 2 * distance(events, near->idx, at) >= tick) return nullptr;
+        return near;
+    }
 
     std::string key_of(const Event& e, const ParsedMessage& m) const {
         if (m.kind != ParsedMessage::Kind::json) return e.data;

@@ -65,6 +65,13 @@ struct Loader {
         return *l;
     }
 
+    // One line of plain text: it leads the finding's reason in every report.
+    void explain(const json& v, const std::string& ptr) const {
+        if (!v.is_string() || v.get<std::string>().empty()) fail(ptr, "expected a non-empty string (one line), got " + show_json(v));
+        for (unsigned char c : v.get<std::string>())
+            if (c < 0x20 || c == 0x7f) fail(ptr, "expected one line of text without control characters");
+    }
+
     template <class Info>
     void item(const json& it, const std::string& ptr, const char* kind, const Info* info_of_type,
               const std::vector<std::string>& known, bool takes_client, bool client_required,
@@ -81,6 +88,7 @@ struct Loader {
         std::vector<std::string> allowed{kind};
         if (takes_client) allowed.push_back("client");
         allowed.push_back("level");
+        allowed.push_back("explain");
         for (const auto& p : info->params) allowed.push_back(p.name);
         only_keys(it, ptr, allowed, std::string(" for ") + kind + " " + info->name);
         if (takes_client) {
@@ -92,6 +100,7 @@ struct Loader {
             }
         }
         if (it.contains("level")) level(it["level"], ptr + "/level");
+        if (it.contains("explain")) explain(it["explain"], ptr + "/explain");
         for (const auto& p : info->params) {
             if (!it.contains(p.name)) {
                 if (p.required) fail(ptr, std::string(kind) + " " + info->name + " needs \"" + p.name + "\"");

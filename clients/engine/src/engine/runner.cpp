@@ -25,12 +25,14 @@ struct BoundStep {
     std::unique_ptr<Step> impl;
     std::vector<ClientId> targets;  // empty: a step without clients (one task)
     Level level = Level::must;
+    json definition;                // resolved step object, for the finding when it fails
 };
 
 struct BoundCheck {
     const CheckInfo* info = nullptr;
     std::unique_ptr<Check> impl;
     Level level = Level::must;
+    json definition;  // resolved check object, for the finding when it fails
 };
 
 struct HeapEntry {
@@ -46,6 +48,13 @@ Level level_of(const json& item, Level fallback) {
     if (item.contains("level") && item["level"].is_string())
         if (auto l = level_from_string(item["level"].get<std::string>())) return *l;
     return fallback;
+}
+
+/// The scenario author's words for a failure ("explain"), put before the engine's reason.
+std::string explained(const json& definition, std::string reason) {
+    auto it = definition.find("explain");
+    if (it == definition.end() || !it->is_string() || it->get<std::string>().empty()) return reason;
+    return it->get<std::string>() + " (" + reason + ")";
 }
 
 } // namespace
@@ -100,8 +109,9 @@ struct ScenarioRunner::Impl final : StepContext {
         f.where = "steps/" + std::to_string(current);
         f.level = s.level;
         f.verdict = failing_verdict(s.level);
-        f.reason = id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason;
+        f.reason = explained(s.definition, id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason);
         f.evidence = std::move(evidence);
+        f.definition = s.definition;
         failure = std::move(f);
         return TaskStatus::failed;
     }
@@ -215,6 +225,7 @@ struct ScenarioRunner::Impl final : StepContext {
         f.level = current < steps.size() ? steps[current].level : scenario.level;
         f.verdict = Verdict::harness_error;
         f.reason = std::move(reason);
+        if (current < steps.size()) f.definition = steps[current].definition;
         findings.push_back(std::move(f));
         aborted = true;
         finish();
@@ -277,6 +288,7 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
             b.targets = std::move(*targets);
         }
         b.impl = info->make(Params(resolved, file, ptr, profile));
+        b.definition = resolved;
         // A reconnect needs an earlier join of the same client: where would it go?
         for (ClientId id : b.targets) {
             if (info->name == "join") joined[id] = 1;
@@ -302,6 +314,7 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
             b.info = info;
             b.level = level_of(resolved, scenario.level);
             b.impl = info->make(Params(resolved, file, ptr, profile), std::move(*targets), m.table);
+            b.definition = resolved;
             m.checks.push_back(std::move(b));
         }
     // Margin for the driver's own latency: 10 % and at least 2 s.
@@ -465,9 +478,11 @@ ScenarioResult ScenarioRunner::result() {
                 break;
             case CheckOutcome::Status::harness_error: f.verdict = Verdict::harness_error; break;
             }
-            f.reason = std::move(o.reason);
+            // Only a failure is explained: a measurement or a harness error is not what the author described.
+            f.reason = o.status == CheckOutcome::Status::fail ? explained(c.definition, std::move(o.reason)) : std::move(o.reason);
             f.evidence = std::move(o.evidence);
             f.measurements = std::move(o.measurements);
+            if (f.verdict != Verdict::pass) f.definition = c.definition;
             r.findings.push_back(std::move(f));
         }
     }

@@ -22,8 +22,7 @@ public:
     TaskStatus on_event(StepContext& ctx, std::size_t) override { return drain(ctx); }
     TaskStatus on_deadline(StepContext& ctx) override {
         std::string reason = "no message matching " + cfg_.match->describe() + " within " + scaled_text(ctx, cfg_.within_ms);
-        if (skipped_) reason += " (" + std::to_string(skipped_) + " skipped)";
-        return ctx.fail(client, std::move(reason), std::move(last_skipped_));
+        return ctx.fail(client, reason + skipped_text(), std::move(last_skipped_));
     }
 
 private:
@@ -52,9 +51,16 @@ private:
         if (c.state == ConnState::closed)
             return ctx.fail(client,
                             "the connection ended (" + ended_how(ctx, c) + ") before a message matching " +
-                                cfg_.match->describe() + " arrived",
+                                cfg_.match->describe() + " arrived" + skipped_text(),
                             evidence_of(ended_event(c)));
         return TaskStatus::running;
+    }
+
+    // What was passed over, so "(1 skipped)" never leaves the reader guessing what and why.
+    std::string skipped_text() const {
+        if (!skipped_) return "";
+        return "; meanwhile " + std::to_string(skipped_) + (skipped_ == 1 ? " message" : " messages") + " matching skip " +
+               cfg_.skip->describe(60) + (skipped_ == 1 ? " was" : " were") + " passed over";
     }
 
     const Config& cfg_;

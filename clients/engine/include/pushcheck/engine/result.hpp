@@ -35,6 +35,7 @@ struct Finding {
     std::string reason;                 // one line; empty on pass
     std::vector<std::size_t> evidence;  // indices into the scenario's transcript
     nlohmann::json measurements = nlohmann::json::object();  // e.g. {"p50_ms":..}
+    nlohmann::json definition;  // failed findings: the step or check object after $profile references (null: not kept)
 };
 
 /// A named series of samples for charts, e.g. push inter-arrival times of client "a".
