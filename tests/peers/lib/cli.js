@@ -44,4 +44,15 @@ function die(prog, msg) {
   process.exit(2);
 }
 
-module.exports = { parseArgs, die };
+// require() of a pinned npm package, with the fix in the message when tests/peers/node_modules lacks it.
+function need(name) {
+  try {
+    return require(name);
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    process.stderr.write(`npm package ${name} is not installed in tests/peers/node_modules: run ./ci/npm-deps\n`);
+    process.exit(2);
+  }
+}
+
+module.exports = { parseArgs, die, need };

@@ -1,7 +1,9 @@
 // Shared pieces of the peers' self-checks: start a server process, wait with deadlines, run checks.
 'use strict';
-const { spawn } = require('child_process');
-const WebSocket = require('ws');
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const WebSocket = require('./cli').need('ws');
 
 // Starts `node script args...`, resolves once it prints `listening on HOST:PORT`.
 function startServer(script, args, deadlineMs = 15000) {
@@ -143,8 +145,9 @@ async function runChecks(label, checks, cleanups) {
 }
 
 // The correct server must pass every check; each fault variant must fail each check named for it.
-async function selfcheck({ server, baseArgs, faults, checks }) {
+async function selfcheck({ server, baseArgs, faults, checks, transcripts }) {
   const problems = [];
+  if (transcripts) problems.push(...replayTranscripts(transcripts, server, baseArgs));
   const variants = [[null, []], ...Object.entries(faults)];
   for (const [fault, mustCatch] of variants) {
     const label = fault || 'correct';
@@ -175,6 +178,19 @@ async function selfcheck({ server, baseArgs, faults, checks }) {
   for (const p of problems) console.log(`FAILED: ${p}`);
   console.log(problems.length ? `selfcheck: ${problems.length} problem(s)` : `selfcheck: ok (correct server passed every check, ${variants.length - 1} fault variants detected)`);
   return problems.length ? 1 : 0;
+}
+
+// Replays every documented frame transcript in `dir` against the correct server (docs/peers.md).
+function replayTranscripts(dir, server, args) {
+  const problems = [];
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'transcript.js'), path.join(dir, f), '--start', server, ...args],
+      { encoding: 'utf8', timeout: 30000 });
+    const ok = r.status === 0;
+    console.log(`  transcript ${f}: ${ok ? 'pass' : `FAIL: ${(r.stderr || '').trim() || `exit ${r.status} ${r.signal || ''}`}`}`);
+    if (!ok) problems.push(`transcript ${f} no longer holds: ${(r.stderr || '').trim()}`);
+  }
+  return problems;
 }
 
 module.exports = { startServer, rawClient, delay, within, Inbox, CheckFailed, expect, checkTimestamp, checkCadence, runChecks, selfcheck };

@@ -8,7 +8,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const WebSocket = require('ws');
+const WebSocket = require('./cli').need('ws');
 const { startServer } = require('./harness');
 
 async function main() {

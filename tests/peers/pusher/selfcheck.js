@@ -152,4 +152,5 @@ h.selfcheck({
     'ping-unanswered': ['heartbeat.client_ping_answered'],
   },
   checks,
+  transcripts: path.join(__dirname, 'transcripts'),
 }).then((rc) => process.exit(rc), (e) => { console.error(`selfcheck: ${e.stack}`); process.exit(1); });

@@ -4,8 +4,9 @@
 // Prints `listening on HOST:PORT` once it accepts connections. Wire format: docs/peers.md.
 'use strict';
 const crypto = require('crypto');
-const { WebSocketServer } = require('ws');
-const { parseArgs } = require('../lib/cli');
+const { parseArgs, need } = require('../lib/cli');
+
+const { WebSocketServer } = need('ws');
 
 const FAULTS = {
   // Push data sent as a JSON object instead of a JSON-encoded string (JSON.stringify forgotten).

@@ -3,7 +3,7 @@
 // --fault variant fails the check named for it. Exit 0 only then.
 'use strict';
 const path = require('path');
-const { io } = require('socket.io-client');
+const { io } = require('../lib/cli').need('socket.io-client');
 const h = require('../lib/harness');
 
 const INTERVAL = 400;
@@ -161,4 +161,5 @@ h.selfcheck({
     'ping-timeout-ignored': ['heartbeat.silent_dropped'],
   },
   checks,
+  transcripts: path.join(__dirname, 'transcripts'),
 }).then((rc) => process.exit(rc), (e) => { console.error(`selfcheck: ${e.stack}`); process.exit(1); });

@@ -4,8 +4,9 @@
 // Prints `listening on HOST:PORT` once it accepts connections. Wire format: docs/peers.md.
 'use strict';
 const http = require('http');
-const { Server } = require('socket.io');
-const { parseArgs } = require('../lib/cli');
+const { parseArgs, need } = require('../lib/cli');
+
+const { Server } = need('socket.io');
 
 const FAULTS = {
   // One timer per connection, emitting to that socket only: members get different timestamps.
