@@ -55,4 +55,22 @@ function need(name) {
   }
 }
 
-module.exports = { parseArgs, die, need };
+// The options every peer server takes (--port, --interval-ms, --fault NAME) and its own ones.
+function serverOptions(prog, faults, own) {
+  return parseArgs(prog, process.argv.slice(2), {
+    '--port': { type: 'int', def: 5000, min: 0, max: 65535 },
+    '--interval-ms': { type: 'int', def: 3000, min: 1 },
+    ...own,
+    '--fault': { type: 'enum', values: Object.keys(faults), def: null },
+  });
+}
+
+// Prints the readiness line that run_against.py and the self-checks wait for; SIGTERM exits 0.
+function announce(address, fault, faults) {
+  if (fault) console.error(`fault ${fault}: ${faults[fault]}`);
+  console.log(`listening on ${address.address}:${address.port}`);
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+}
+
+module.exports = { parseArgs, die, need, serverOptions, announce };

@@ -1,6 +1,6 @@
 // Shared pieces of the peers' self-checks: start a server process, wait with deadlines, run checks.
 'use strict';
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const WebSocket = require('./cli').need('ws');
@@ -88,9 +88,11 @@ class Inbox {
 }
 
 // A plain WebSocket client whose text frames land in an Inbox; `auto` answers matching frames at once.
-function rawClient(url, { auto = [] } = {}) {
-  const ws = new WebSocket(url);
+// `pings` also records WebSocket ping frames (as {wsPing: true, text: ''}); `autoPong: false` leaves them unanswered.
+function rawClient(url, { auto = [], protocols = [], autoPong = true, pings = false } = {}) {
+  const ws = new WebSocket(url, protocols, { autoPong });
   const inbox = new Inbox();
+  if (pings) ws.on('ping', () => inbox.push({ text: '', wsPing: true }));
   let closedAt = null;
   const opened = new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -147,7 +149,7 @@ async function runChecks(label, checks, cleanups) {
 // The correct server must pass every check; each fault variant must fail each check named for it.
 async function selfcheck({ server, baseArgs, faults, checks, transcripts }) {
   const problems = [];
-  if (transcripts) problems.push(...replayTranscripts(transcripts, server, baseArgs));
+  if (transcripts) problems.push(...await replayTranscripts(transcripts, server, baseArgs));
   const variants = [[null, []], ...Object.entries(faults)];
   for (const [fault, mustCatch] of variants) {
     const label = fault || 'correct';
@@ -180,15 +182,25 @@ async function selfcheck({ server, baseArgs, faults, checks, transcripts }) {
   return problems.length ? 1 : 0;
 }
 
-// Replays every documented frame transcript in `dir` against the correct server (docs/peers.md).
-function replayTranscripts(dir, server, args) {
+// Replays every documented frame transcript in `dir` against one correct server (docs/peers.md).
+async function replayTranscripts(dir, server, args) {
+  const { run } = require('./transcript');
   const problems = [];
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'transcript.js'), path.join(dir, f), '--start', server, ...args],
-      { encoding: 'utf8', timeout: 30000 });
-    const ok = r.status === 0;
-    console.log(`  transcript ${f}: ${ok ? 'pass' : `FAIL: ${(r.stderr || '').trim() || `exit ${r.status} ${r.signal || ''}`}`}`);
-    if (!ok) problems.push(`transcript ${f} no longer holds: ${(r.stderr || '').trim()}`);
+  const srv = await startServer(server, args);
+  try {
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+      const script = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      const lines = [];
+      try {
+        await within(30000, `transcript ${f}`, run(`ws://${srv.hostport}${script.path || '/'}`, script, (l) => lines.push(l)));
+        console.log(`  transcript ${f}: pass`);
+      } catch (e) {
+        console.log(`  transcript ${f}: FAIL: ${e.message}\n${lines.join('\n')}`);
+        problems.push(`transcript ${f} no longer holds: ${e.message}`);
+      }
+    }
+  } finally {
+    await srv.stop();
   }
   return problems;
 }

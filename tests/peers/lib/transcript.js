@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // A scripted raw WebSocket client that logs every frame: the evidence behind docs/peers.md.
 // usage: transcript.js SCRIPT.json [--start SERVER.js [SERVER ARGS...]] | transcript.js SCRIPT.json --url ws://...
-// SCRIPT: { "path": "/socket.io/?EIO=4&transport=websocket",
+// SCRIPT: { "path": "/socket.io/?EIO=4&transport=websocket", "protocols": ["optional-subprotocol"],
 //           "auto": [["^2$", "3"]],                  // answer a matching frame at once
 //           "steps": [ {"send": "40"}, {"expect": "^40", "within_ms": 2000}, {"expect_close": 3000} ] }
+// "auto_pong": false makes the client ignore WebSocket ping frames.
 // A step may also be {"quiet_ms": N}: nothing but auto-answered frames may arrive for N ms.
 'use strict';
 const fs = require('fs');
@@ -23,21 +24,23 @@ async function main() {
     base = `ws://${server.hostport}`;
   } else throw new Error(`unknown option ${argv[1]}`);
   try {
-    await run(base + (script.path || '/'), script);
+    await run(base + (script.path || '/'), script, (line) => console.log(line));
   } finally {
     if (server) await server.stop();
   }
 }
 
-function run(url, script) {
+// Plays `script` against `url`, passing each logged line to `print`; rejects on the first unmet step.
+function run(url, script, print) {
   const t0 = Date.now();
-  const log = (dir, text) => console.log(`${String(Date.now() - t0).padStart(6)} ms ${dir} ${text}`);
-  const ws = new WebSocket(url);
+  const log = (dir, text) => print(`${String(Date.now() - t0).padStart(6)} ms ${dir} ${text}`);
+  // auto_pong false: the client stops answering WebSocket-level pings (a silent peer).
+  const ws = new WebSocket(url, script.protocols || [], { autoPong: script.auto_pong !== false });
   const frames = [];
   let closed = null;
   let wake = () => {};
   ws.on('unexpected-response', (req, res) => { log('!!', `HTTP ${res.statusCode}`); closed = { code: -1 }; wake(); });
-  ws.on('open', () => log('==', `open ${url}`));
+  ws.on('open', () => { log('==', `open ${url}${ws.protocol ? ` subprotocol ${ws.protocol}` : ''}`); wake(); });
   ws.on('message', (data, isBinary) => {
     const text = isBinary ? `<binary ${data.length} bytes>` : data.toString();
     log('<-', text);
@@ -49,6 +52,7 @@ function run(url, script) {
   });
   ws.on('close', (code, reason) => { log('==', `close ${code} ${JSON.stringify(reason.toString())}`); closed = { code }; wake(); });
   ws.on('error', (e) => log('!!', `error ${e.message}`));
+  ws.on('ping', (data) => log('<-', `(WebSocket ping frame${data.length ? ` ${data.toString()}` : ''})${script.auto_pong === false ? ' not answered' : ''}`));
 
   const until = (pred, ms, what) => new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
@@ -75,8 +79,9 @@ function run(url, script) {
         await until(() => closed, 3000, 'close');
       } else throw new Error(`unknown step ${JSON.stringify(step)}`);
     }
-    if (!closed) ws.terminate();
-  })();
+  })().finally(() => { if (!closed) ws.terminate(); });
 }
 
-main().catch((e) => { console.error(`transcript: ${e.message}`); process.exit(1); });
+if (require.main === module) main().catch((e) => { console.error(`transcript: ${e.message}`); process.exit(1); });
+
+module.exports = { run };

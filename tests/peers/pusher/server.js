@@ -4,7 +4,7 @@
 // Prints `listening on HOST:PORT` once it accepts connections. Wire format: docs/peers.md.
 'use strict';
 const crypto = require('crypto');
-const { parseArgs, need } = require('../lib/cli');
+const { serverOptions, announce, need } = require('../lib/cli');
 
 const { WebSocketServer } = need('ws');
 
@@ -17,14 +17,11 @@ const FAULTS = {
   'ping-unanswered': 'heartbeat: a client pusher:ping is never answered with pusher:pong',
 };
 
-const opt = parseArgs('pusher/server.js', process.argv.slice(2), {
-  '--port': { type: 'int', def: 5000, min: 0, max: 65535 },
-  '--interval-ms': { type: 'int', def: 3000, min: 1 },
+const opt = serverOptions('pusher/server.js', FAULTS, {
   '--ping-interval-ms': { type: 'int', def: 120000, min: 1 },
   '--pong-timeout-ms': { type: 'int', def: 30000, min: 1 },
   '--app-key': { type: 'string', def: 'app-key' },
   '--channels': { type: 'list', def: ['nowtime'] },
-  '--fault': { type: 'enum', values: Object.keys(FAULTS), def: null },
 });
 
 const channels = new Map(opt.channels.map((c) => [c, new Set()]));
@@ -108,10 +105,4 @@ wss.on('connection', (ws, req) => {
   ws.on('error', () => { stopTimers(); leaveAll(); });
 });
 
-wss.on('listening', () => {
-  const a = wss.address();
-  if (opt.fault) console.error(`fault ${opt.fault}: ${FAULTS[opt.fault]}`);
-  console.log(`listening on ${a.address}:${a.port}`);
-});
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+wss.on('listening', () => announce(wss.address(), opt.fault, FAULTS));

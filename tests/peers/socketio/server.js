@@ -4,7 +4,7 @@
 // Prints `listening on HOST:PORT` once it accepts connections. Wire format: docs/peers.md.
 'use strict';
 const http = require('http');
-const { parseArgs, need } = require('../lib/cli');
+const { serverOptions, announce, need } = require('../lib/cli');
 
 const { Server } = need('socket.io');
 
@@ -17,13 +17,10 @@ const FAULTS = {
   'ping-timeout-ignored': 'heartbeat: pingTimeout is advertised but never enforced; silent clients are never dropped',
 };
 
-const opt = parseArgs('socketio/server.js', process.argv.slice(2), {
-  '--port': { type: 'int', def: 5000, min: 0, max: 65535 },
-  '--interval-ms': { type: 'int', def: 3000, min: 1 },
+const opt = serverOptions('socketio/server.js', FAULTS, {
   '--ping-interval-ms': { type: 'int', def: 25000, min: 1 },
   '--ping-timeout-ms': { type: 'int', def: 20000, min: 1 },
   '--rooms': { type: 'list', def: ['/nowtime'] },
-  '--fault': { type: 'enum', values: Object.keys(FAULTS), def: null },
 });
 
 const httpServer = http.createServer();
@@ -80,10 +77,4 @@ io.on('connection', (socket) => {
   socket.on('disconnect', () => clearInterval(timer));
 });
 
-httpServer.listen(opt.port, '127.0.0.1', () => {
-  const a = httpServer.address();
-  if (opt.fault) console.error(`fault ${opt.fault}: ${FAULTS[opt.fault]}`);
-  console.log(`listening on ${a.address}:${a.port}`);
-});
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+httpServer.listen(opt.port, '127.0.0.1', () => announce(httpServer.address(), opt.fault, FAULTS));
