@@ -52,7 +52,7 @@ class Inbox {
   constructor() { this.items = []; this.cursor = 0; this.waiters = new Set(); }
 
   push(item) {
-    this.items.push({ at: Date.now(), ...item });
+    this.items.push({ at: Date.now(), seq: this.items.length, ...item });
     for (const w of [...this.waiters]) w();
   }
 
@@ -84,7 +84,13 @@ class Inbox {
     return got;
   }
 
-  after(t, pred = () => true) { return this.items.filter((x) => x.at > t && pred(x)); }
+  // Items received after `item` on this connection: stream order, not clock time (ms ties under load).
+  after(item, pred = () => true) { return this.items.slice(item.seq + 1).filter(pred); }
+
+  all(pred = () => true) { return this.items.filter(pred); }
+
+  // Moves the cursor past everything received so far.
+  skip() { this.cursor = this.items.length; }
 }
 
 // A plain WebSocket client whose text frames land in an Inbox; `auto` answers matching frames at once.
