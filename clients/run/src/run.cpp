@@ -317,8 +317,7 @@ struct RunState {
         if (server) server->stop(std::chrono::milliseconds(2000));
         engine::RunResult result = assemble(false);
         result.interrupted = in;
-        err << "\npushcheck: interrupted by " << in.signal << ": " << in.unfinished.size()
-            << " scenario run(s) did not finish; the reports hold the " << result.scenarios.size() << " that did\n";
+        out << "\n";  // the summary says it was interrupted and what did not finish
         finish(result, 128 + sig);
         out << std::flush;
         err << std::flush;

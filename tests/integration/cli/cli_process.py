@@ -226,7 +226,7 @@ def case_interrupt(tmp, sig, code):
     print(out, err, f"ended {took:.2f} s after the signal", flush=True)
     check(proc.returncode == code, f"exit {proc.returncode}, expected {code}")
     check(took < 5, f"took {took:.1f} s to stop")
-    check("interrupted by " + ("SIGINT" if sig == signal.SIGINT else "SIGTERM") in err, "no 'interrupted by' message")
+    check("interrupted by " + ("SIGINT" if sig == signal.SIGINT else "SIGTERM") in out, "no 'interrupted by' in the summary")
     for name, path in files.items():
         check(os.path.getsize(path) > 0, f"{name} report is empty")
     doc = json.loads(slurp(files["json"]))
