@@ -15,7 +15,7 @@ using namespace pushcheck::test;
 
 namespace {
 
-const std::string kSchema = std::string(PUSHCHECK_SHARED_DIR) + "/schemas/junit.xsd";
+const std::string kSchema = PUSHCHECK_JUNIT_XSD;
 
 /// Validates a report file against the strict schema; returns xmllint's exit status.
 int xmllint(const std::string& file) {
