@@ -1,4 +1,4 @@
-// JUnit XML writer (strict Apache Ant schema, shared/schemas/junit.xsd). Mapping:
+// JUnit XML writer (strict Apache Ant schema, reports/junit.xsd). Mapping:
 // main suite per driver: fail -> <failure>, harness_error -> <skipped>, the rest pass;
 // "<driver>.should" suite: one case per scenario with SHOULD requirements, non_strict -> <failure>.
 #include "pushcheck/reports/escape.hpp"
