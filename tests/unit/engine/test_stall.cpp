@@ -184,3 +184,18 @@ TEST_CASE("discard: later steps judge only what arrives after it; checks still s
     never.start();
     CHECK(never.result().reason == "client a is not connected: it never joined");
 }
+
+TEST_CASE("flood: hold keeps the step running until for_ms after an early summary", "[steps][flood][stall]") {
+    json held = kFlood;
+    held["hold"] = true;
+    Fake f(steps({kJoin, held}));
+    joined(f);
+    f.advance(100ms);
+    flooded(f, 1000, 1000, 100'000, "count reached");
+    CHECK_FALSE(f.done());
+    f.advance(399ms);
+    CHECK_FALSE(f.done());
+    f.advance(1ms);
+    REQUIRE(f.done());
+    CHECK(f.result().verdict == Verdict::pass);
+}

@@ -17,6 +17,7 @@ struct Config {
     bool text = false;
     std::int64_t count = 0;
     double for_ms = 0;
+    bool hold = false;  // the step lasts for_ms even when the count is reached early
     std::chrono::microseconds budget(double) const { return ms_to_us(for_ms + kGraceMs); }
 };
 
@@ -35,24 +36,35 @@ public:
         cmd.count = static_cast<std::uint64_t>(cfg_.count);
         cmd.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(cfg_.for_ms));
         ctx.emit(std::move(cmd));
-        deadline = ctx.now() + ms_to_us(cfg_.for_ms + kGraceMs);
+        start_ = ctx.now();
+        deadline = start_ + ms_to_us(cfg_.for_ms + kGraceMs);
         return TaskStatus::running;
     }
     TaskStatus on_event(StepContext& ctx, std::size_t idx) override {
         const Event& e = ctx.event(idx);
-        if (e.kind == EventKind::sent && e.flood) return TaskStatus::passed;
+        if (e.kind == EventKind::sent && e.flood) {
+            reported_ = true;
+            // Held: runs of several drivers against one server end their floods together.
+            if (!cfg_.hold || ctx.now() >= start_ + ms_to_us(cfg_.for_ms)) return TaskStatus::passed;
+            deadline = start_ + ms_to_us(cfg_.for_ms);
+            return TaskStatus::running;
+        }
+        if (reported_) return TaskStatus::running;
         if (e.kind == EventKind::closed)
             return ctx.fail(client, "the connection ended (" + util::describe_close(e) + ") before the flood reported", {idx});
         if (e.kind == EventKind::error && e.data == "not connected") return not_connected(ctx, client, "the driver has no open connection");
         return TaskStatus::running;
     }
     TaskStatus on_deadline(StepContext& ctx) override {
+        if (reported_) return TaskStatus::passed;
         return ctx.fail(client, fmt::format("the flood did not end within {} ms of its {} ms limit", util::num(kGraceMs),
                                             util::num(cfg_.for_ms)));
     }
 
 private:
     const Config& cfg_;
+    SteadyTime start_{};
+    bool reported_ = false;
 };
 
 void validate(const nlohmann::json& step, const std::string& file, const std::string& ptr) {
@@ -78,18 +90,21 @@ std::unique_ptr<Step> make(const Params& p) {
     if (c.count < 1 || c.count > kMaxFrames) p.fail("count", fmt::format("expected an integer from 1 to {}", kMaxFrames));
     c.for_ms = p.number("for_ms");
     if (c.for_ms < 1) p.fail("for_ms", "expected a time limit of at least 1 ms");
+    c.hold = p.boolean_or("hold", false);
     return std::make_unique<StepOf<Config, FloodTask>>(std::move(c));
 }
 
 const StepInfo kFlood{
     "flood",
     "write `count` pings with payload `ping` (or text messages `text`) as fast as the socket takes them, without "
-    "reading, for at most `for_ms`; passes when the driver reports how many went out",
+    "reading, for at most `for_ms`; passes when the driver reports how many went out (with `hold`, not before "
+    "`for_ms`)",
     true,
     {{"count", ParamType::integer, true, {}, 1},
      {"ping", ParamType::string},
      {"text", ParamType::string},
-     {"for_ms", ParamType::duration, true}},
+     {"for_ms", ParamType::duration, true},
+     {"hold", ParamType::boolean}},
     &validate,
     &make,
 };
