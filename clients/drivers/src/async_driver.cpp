@@ -334,7 +334,10 @@ private:
     void force_close() {
         beast::get_lowest_layer(ws_).close();
         ws_.next_layer().resume();  // a parked read now fails on the closed socket and the read loop ends
-        if (waiter_) waiter_->cancel();
+        if (waiter_) {
+            error_code ignored;
+            waiter_->close(ignored);  // the duplicate descriptor would keep the TCP connection alive
+        }
         if (resolver_) resolver_->cancel();
     }
 
