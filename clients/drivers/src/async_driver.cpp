@@ -15,7 +15,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <poll.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <deque>
@@ -70,27 +74,28 @@ public:
     Next& next_layer() noexcept { return next_; }
     const Next& next_layer() const noexcept { return next_; }
 
+    // While paused, a read is parked here (the socket is not read) until resume().
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& b, Token&& token) {
-        if (!prelude_.recording) return next_.async_read_some(b, std::forward<Token>(token));
-        // During the opening handshake: keep the first bytes for the failure text.
-        return net::async_compose<Token, void(error_code, std::size_t)>(
-            [this, b, started = false](auto& self, error_code ec = {}, std::size_t n = 0) mutable {
-                if (!started) {
-                    started = true;
-                    next_.async_read_some(b, std::move(self));
+        return net::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& bufs) {
+                if (paused_) {
+                    parked_ = std::make_unique<Parked<decltype(handler), MutableBuffers>>(std::move(handler), bufs);
                     return;
                 }
-                std::size_t left = n;
-                for (auto it = net::buffer_sequence_begin(b); left > 0 && it != net::buffer_sequence_end(b); ++it) {
-                    net::mutable_buffer mb = *it;
-                    std::size_t k = std::min(left, mb.size());
-                    prelude_.add(static_cast<const char*>(mb.data()), k);
-                    left -= k;
+                if (prelude_.recording) {
+                    read_recorded(bufs, std::move(handler));
+                    return;
                 }
-                self.complete(ec, n);
+                next_.async_read_some(bufs, std::move(handler));
             },
-            token, next_);
+            token, b);
+    }
+    bool paused() const { return paused_; }
+    void pause() { paused_ = true; }
+    void resume() {
+        paused_ = false;
+        if (auto p = std::move(parked_)) p->start(next_);
     }
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& b, Token&& token) {
@@ -107,9 +112,45 @@ public:
     detail::Prelude& prelude() noexcept { return prelude_; }
 
 private:
+    // During the opening handshake: keep the first bytes for the failure text.
+    template <class MutableBuffers, class Handler>
+    void read_recorded(const MutableBuffers& b, Handler&& handler) {
+        net::async_compose<Handler, void(error_code, std::size_t)>(
+            [this, b, started = false](auto& self, error_code ec = {}, std::size_t n = 0) mutable {
+                if (!started) {
+                    started = true;
+                    next_.async_read_some(b, std::move(self));
+                    return;
+                }
+                std::size_t left = n;
+                for (auto it = net::buffer_sequence_begin(b); left > 0 && it != net::buffer_sequence_end(b); ++it) {
+                    net::mutable_buffer mb = *it;
+                    std::size_t k = std::min(left, mb.size());
+                    prelude_.add(static_cast<const char*>(mb.data()), k);
+                    left -= k;
+                }
+                self.complete(ec, n);
+            },
+            handler, next_);
+    }
+
+    struct ParkedRead {
+        virtual ~ParkedRead() = default;
+        virtual void start(Next& next) = 0;
+    };
+    template <class Handler, class Buffers>
+    struct Parked final : ParkedRead {
+        Parked(Handler h, const Buffers& b) : handler(std::move(h)), buffers(b) {}
+        void start(Next& next) override { next.async_read_some(buffers, std::move(handler)); }
+        Handler handler;
+        Buffers buffers;
+    };
+
     Next next_;
     Conn* owner_;
     detail::Prelude prelude_;
+    bool paused_ = false;
+    std::unique_ptr<ParkedRead> parked_;
 };
 
 class AsyncDriverImpl;
@@ -321,6 +362,11 @@ private:
     // Closes the socket; pending operations complete with an error.
     void force_close() {
         beast::get_lowest_layer(ws_).close();
+        ws_.next_layer().resume();  // a parked read now fails on the closed socket and the read loop ends
+        if (waiter_) {
+            error_code ignored;
+            waiter_->close(ignored);  // the duplicate descriptor would keep the TCP connection alive
+        }
         if (resolver_) resolver_->cancel();
     }
 
@@ -362,6 +408,9 @@ private:
             case Command::Kind::close: co_await do_close(c); break;
             case Command::Kind::abort: do_abort(c); break;
             case Command::Kind::release: co_await do_release(); break;
+            case Command::Kind::flood: co_await do_flood(c); break;
+            case Command::Kind::pause_reading:
+            case Command::Kind::resume_reading: set_reading(c); break;
             }
         }
         draining_ = false;
@@ -427,7 +476,21 @@ private:
         }
 
         auto& lowest = beast::get_lowest_layer(ws_);
-        auto [cec, ep] = co_await lowest.async_connect(endpoints, tuple_awaitable);
+        error_code cec;
+        if (c.recv_buffer > 0) {
+            // SO_RCVBUF before connect, so that the window offered in the handshake is already small.
+            cec = net::error::host_not_found;
+            for (const auto& to : endpoints) {
+                lowest.socket().close(cec);
+                lowest.socket().open(to.protocol(), cec);
+                if (!cec) lowest.socket().set_option(net::socket_base::receive_buffer_size(c.recv_buffer), cec);
+                if (cec) continue;
+                std::tie(cec) = co_await lowest.async_connect(to, tuple_awaitable);
+                if (!cec || state_ == State::closed) break;
+            }
+        } else {
+            std::tie(cec, std::ignore) = co_await lowest.async_connect(endpoints, tuple_awaitable);
+        }
         if (state_ == State::closed) co_return;
         if (cec) {
             fail_stage(Stage::tcp, cec, c);
@@ -467,7 +530,8 @@ private:
         ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
             if (kind == websocket::frame_type::close) {
                 got_close_frame_ = true;
-            } else if (kind == websocket::frame_type::pong && !closing_ && !ended_) {
+            } else if (kind == websocket::frame_type::pong && !closing_ && !ended_ &&
+                       !(flood_pongs_hidden_ && payload == flood_payload_)) {
                 Event e = ev(EventKind::pong);
                 e.data.assign(payload.data(), payload.size());
                 e.size = payload.size();
@@ -587,6 +651,88 @@ private:
             force_close();  // the read loop ends and reports
     }
 
+    void set_reading(const Command& c) {
+        if (state_ != State::open && state_ != State::closing) {
+            not_connected(c);
+            return;
+        }
+        if (c.kind == Command::Kind::pause_reading)
+            ws_.next_layer().pause();
+        else
+            ws_.next_layer().resume();
+    }
+
+    // True once the socket can take more bytes; false at `limit` or when the connection ends.
+    net::awaitable<bool> writable(SteadyTime limit) {
+        const int fd = beast::get_lowest_layer(ws_).socket().native_handle();
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, 0) > 0 && p.revents) co_return true;  // POLLERR/POLLHUP too: the write reports it
+        if (!waiter_) {
+            // A duplicate descriptor: cancelling its wait at the limit leaves the socket's own reads alone.
+            int d = ::dup(fd);
+            if (d < 0) co_return false;
+            waiter_.emplace(ws_.get_executor(), d);
+        }
+        auto fired = std::make_shared<bool>(false);
+        net::steady_timer timer(ws_.get_executor());
+        timer.expires_at(limit);
+        timer.async_wait([w = this->weak_from_this(), fired](error_code ec) {
+            auto c = w.lock();
+            if (ec || !c) return;
+            *fired = true;
+            if (c->waiter_) c->waiter_->cancel();
+        });
+        auto [ec] = co_await waiter_->async_wait(net::posix::descriptor_base::wait_write, tuple_awaitable);
+        timer.cancel();
+        co_return !ec && !*fired && state_ == State::open;
+    }
+
+    // Writes up to c.count frames, each once the socket has room for it, until c.timeout; never reads.
+    net::awaitable<void> do_flood(Command& c) {
+        if (state_ != State::open) {
+            not_connected(c);
+            co_return;
+        }
+        if (!c.flood_text && c.data.size() > 125) {
+            emit(detail::error_event("ping payload exceeds 125 bytes", client_, connection_));
+            co_return;
+        }
+        auto& gate = ws_.next_layer();
+        const bool was_paused = gate.paused();
+        gate.pause();
+        if (!c.flood_text) {
+            flood_payload_ = c.data;  // its pongs are not reported one by one
+            flood_pongs_hidden_ = true;
+        }
+        ws_.text(true);
+        detail::Flood f(c);
+        error_code wec;
+        bool timed_out = false;
+        while (f.more()) {
+            if (!(co_await writable(f.limit))) {
+                f.time_limit();
+                break;
+            }
+            arm_op(t_.io_timeout);
+            if (c.flood_text)
+                std::tie(wec, std::ignore) = co_await ws_.async_write(net::buffer(c.data), tuple_awaitable);
+            else
+                std::tie(wec) = co_await ws_.async_ping(websocket::ping_data(c.data.data(), c.data.size()), tuple_awaitable);
+            timed_out = disarm_op();
+            if (wec) {
+                f.stopped = "write failed: " + detail::error_text(wec, t_.max_message_bytes);
+                break;
+            }
+            f.wrote();
+        }
+        if (!ended_) emit(f.event(client_, connection_));
+        if (wec) {
+            on_write_error(wec, timed_out);
+            co_return;
+        }
+        if (!was_paused && state_ == State::open) gate.resume();
+    }
+
     void do_abort(const Command& c) {
         if (state_ != State::open && state_ != State::closing) {
             not_connected(c);
@@ -600,6 +746,7 @@ private:
 
     net::awaitable<void> do_release() {
         quiet_ = true;
+        ws_.next_layer().resume();  // the polite close must read the server's close frame
         if (state_ == State::open) {
             arm_op(t_.release_timeout);
             co_await ws_.async_close(websocket::close_code::normal, tuple_awaitable);
@@ -618,6 +765,9 @@ private:
     net::steady_timer op_timer_;   // connect / write / close deadline
     net::steady_timer end_timer_;  // Beast's teardown deadline
     std::optional<tcp::resolver> resolver_;
+    std::optional<net::posix::stream_descriptor> waiter_;  // flood: waits until the socket takes more
+    std::string flood_payload_;
+    bool flood_pongs_hidden_ = false;
     std::deque<Command> queue_;
     State state_ = State::fresh;
     unsigned op_gen_ = 0;

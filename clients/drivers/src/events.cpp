@@ -16,6 +16,26 @@ engine::Event make_event(engine::EventKind kind, const std::string& client, int 
     return e;
 }
 
+Flood::Flood(const engine::Command& c)
+    : cmd(c), start(std::chrono::steady_clock::now()), limit(start + c.timeout) {}
+
+bool Flood::more() {
+    if (frames >= cmd.count) return false;
+    if (std::chrono::steady_clock::now() < limit) return true;
+    time_limit();
+    return false;
+}
+
+engine::Event Flood::event(const std::string& client, int connection) const {
+    engine::Event e = make_event(engine::EventKind::sent, client, connection);
+    e.flood = true;
+    e.count = frames;
+    e.size = bytes;
+    e.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+    e.data = stopped;
+    return e;
+}
+
 std::string request_target(const net::Url& url, const std::string& path) { return net::request_target(url, path); }
 
 std::string host_field(const net::Url& url) {

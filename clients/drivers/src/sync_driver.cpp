@@ -395,6 +395,7 @@ public:
     virtual void ping(Command& c) = 0;
     virtual void close(Command& c) = 0;
     virtual void abort(Command& c) = 0;
+    virtual void flood(Command& c) = 0;
     /// Polite close bounded by release_timeout; no events.
     virtual void release() = 0;
     /// Close the socket now; no events.
@@ -403,6 +404,8 @@ public:
     virtual bool service() = 0;
     virtual bool open() const = 0;
     virtual int fd() = 0;
+    /// pause_reading: the thread stops reading the socket until resumed.
+    bool paused = false;
 };
 
 /// The shared part of every client thread: the coordinator's queue of events.
@@ -557,7 +560,8 @@ error_code resolve(const std::string& host, const std::string& port, SteadyTime 
 }
 
 /// Connects a non-blocking TCP socket to one of `addrs` before the deadline.
-int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline, Waker& waker, error_code& ec) {
+int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline, Waker& waker, int recv_buffer,
+                error_code& ec) {
     ec = net::error::host_not_found;
     for (const auto& a : addrs) {
         socklen_t len = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -568,6 +572,12 @@ int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline,
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // SO_RCVBUF before connect, so that the window offered in the handshake is already small.
+        if (recv_buffer > 0 && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &recv_buffer, sizeof recv_buffer) < 0) {
+            ec = errno_code(errno);
+            ::close(fd);
+            continue;
+        }
         int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), len);
         if (r < 0 && errno != EINPROGRESS) {
             ec = errno_code(errno);
@@ -646,7 +656,7 @@ public:
         }
 
         error_code ec;
-        int fd = tcp_connect(addrs, deadline, w_.waker(), ec);
+        int fd = tcp_connect(addrs, deadline, w_.waker(), c.recv_buffer, ec);
         if (fd < 0) return fail_stage(Stage::tcp, ec, c);
         sock().assign(fd);
         sock().set_deadline(deadline);
@@ -723,6 +733,39 @@ public:
         if (state_ != State::open) return not_connected(c);
         sock().reset_close();
         end_with({false, "aborted by the client (TCP reset, no close frame)", 0, false, false});
+    }
+
+    // Writes up to c.count frames, each once the socket has room for it, until c.timeout; never reads.
+    void flood(Command& c) override {
+        if (state_ != State::open) return not_connected(c);
+        if (!c.flood_text && c.data.size() > 125)
+            return emit(detail::error_event("ping payload exceeds 125 bytes", w_.client(), connection_));
+        if (!c.flood_text) {
+            flood_payload_ = c.data;  // its pongs are not reported one by one
+            flood_pongs_hidden_ = true;
+        }
+        ws_.text(true);
+        detail::Flood f(c);
+        error_code wec;
+        while (f.more()) {
+            if (wait_fd(sock().fd(), POLLOUT, f.limit, w_.waker())) {
+                f.time_limit();
+                break;
+            }
+            sock().set_deadline(Clock::now() + t_.io_timeout);
+            if (c.flood_text)
+                ws_.write(net::buffer(c.data), wec);
+            else
+                ws_.ping(websocket::ping_data(c.data.data(), c.data.size()), wec);
+            if (wec) {
+                f.stopped = "write failed: " + detail::error_text(wec, t_.max_message_bytes);
+                break;
+            }
+            f.wrote();
+        }
+        emit(f.event(w_.client(), connection_));
+        if (wec)
+            end_with(detail::write_ending(wec, wec == beast::error::timeout, t_.io_timeout, t_.max_message_bytes));
     }
 
     void release() override {
@@ -807,7 +850,7 @@ private:
                 if (ec)
                     end_with(detail::write_ending(ec, ec == beast::error::timeout, t_.io_timeout,
                                                   t_.max_message_bytes));
-            } else if (!quiet_) {
+            } else if (!quiet_ && !(flood_pongs_hidden_ && c.payload == flood_payload_)) {
                 Event e = ev(EventKind::pong);
                 e.wall_us = c.at.wall_us;
                 e.size = c.payload.size();
@@ -862,11 +905,14 @@ private:
     bool ended_ = false;
     bool closing_ = false;
     bool got_close_frame_ = false;
+    std::string flood_payload_;
+    bool flood_pongs_hidden_ = false;
 };
 
 void Worker::main() {
     for (;;) {
-        bool more = conn_ && conn_->open() && conn_->service();
+        const bool reading = conn_ && conn_->open() && !conn_->paused;
+        bool more = reading && conn_->service();
         std::optional<Command> cmd;
         bool stop = false;
         {
@@ -884,7 +930,7 @@ void Worker::main() {
         }
         if (stop) break;
         if (more) continue;
-        pollfd p[2] = {{waker_.fd(), POLLIN, 0}, {conn_ && conn_->open() ? conn_->fd() : -1, POLLIN, 0}};
+        pollfd p[2] = {{waker_.fd(), POLLIN, 0}, {reading && conn_->open() ? conn_->fd() : -1, POLLIN, 0}};
         // Without an eventfd (fd exhaustion) fall back to a short poll.
         int r = ::poll(p, 2, waker_.fd() < 0 ? 20 : -1);
         if (r > 0 && p[0].revents) waker_.clear();
@@ -919,6 +965,14 @@ void Worker::perform(Command& c) {
     case Command::Kind::close: conn_->close(c); break;
     case Command::Kind::abort: conn_->abort(c); break;
     case Command::Kind::release: conn_->release(); break;
+    case Command::Kind::flood: conn_->flood(c); break;
+    case Command::Kind::pause_reading:
+    case Command::Kind::resume_reading:
+        if (!conn_->open())
+            emit(detail::error_event("not connected", client_, c.connection), Clock::now());
+        else
+            conn_->paused = c.kind == Command::Kind::pause_reading;
+        break;
     case Command::Kind::connect: break;
     }
 }

@@ -26,6 +26,9 @@ const char* to_string(Command::Kind k) {
     case Command::Kind::close: return "close";
     case Command::Kind::abort: return "abort";
     case Command::Kind::release: return "release";
+    case Command::Kind::pause_reading: return "pause_reading";
+    case Command::Kind::resume_reading: return "resume_reading";
+    case Command::Kind::flood: return "flood";
     }
     return "?";
 }

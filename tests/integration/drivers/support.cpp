@@ -431,6 +431,7 @@ std::string signature(const Event& e) {
     case EventKind::connected: return s + "[" + e.data + "]";
     case EventKind::connect_failed: return s + "[" + std::to_string(e.http_status) + "]";
     case EventKind::sent:
+        if (e.flood) return s + "[flood: " + e.data + "]";
         if (e.close_code) return s + "[close " + std::to_string(e.close_code) + "]";
         return s + "[" + (e.binary ? "binary " : "text ") + std::to_string(e.size) + "]";
     case EventKind::received: {

@@ -86,12 +86,13 @@ TEST_CASE("structural errors name the JSON pointer", "[loader]") {
 
 TEST_CASE("unknown steps and checks list the known ones", "[loader]") {
     CHECK(load_error(with_steps(R"([{"step":"sleep","for_ms":1}, {"step":"sleep","for_ms":1}, {"step":"jion","client":"a"}])")) ==
-          "x.json: /steps/2/step: unknown step \"jion\" (did you mean \"join\"?); known steps: close, disconnect_abruptly, "
-          "expect, expect_close, expect_pong, expect_silence, join, ping, receive, reconnect, send, sleep");
+          "x.json: /steps/2/step: unknown step \"jion\" (did you mean \"join\"?); known steps: close, discard, disconnect_abruptly, "
+          "expect, expect_close, expect_pong, expect_silence, flood, join, pause_reading, ping, receive, reconnect, "
+          "resume_reading, send, sleep");
     std::string e = load_error(R"({"id": "a.b", "title": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}],
                                    "checks": [{"check": "latancy"}]})");
     CHECK(e == "x.json: /checks/0/check: unknown check \"latancy\" (did you mean \"latency\"?); known checks: broadcast, "
-               "interval, latency, ordering");
+               "interval, latency, ordering, stall_outcome");
     CHECK(load_error(with_steps(R"([{"client":"a"}])")).find("x.json: /steps/0: missing \"step\" (known steps: close,") == 0);
 }
 
@@ -209,7 +210,8 @@ TEST_CASE("every step and check type is registered, with a description", "[loade
         checks.push_back(name);
         CHECK_FALSE(text.empty());
     }
-    CHECK(steps == std::vector<std::string>{"close", "disconnect_abruptly", "expect", "expect_close", "expect_pong",
-                                            "expect_silence", "join", "ping", "receive", "reconnect", "send", "sleep"});
-    CHECK(checks == std::vector<std::string>{"broadcast", "interval", "latency", "ordering"});
+    CHECK(steps == std::vector<std::string>{"close", "discard", "disconnect_abruptly", "expect", "expect_close",
+                                            "expect_pong", "expect_silence", "flood", "join", "pause_reading", "ping",
+                                            "receive", "reconnect", "resume_reading", "send", "sleep"});
+    CHECK(checks == std::vector<std::string>{"broadcast", "interval", "latency", "ordering", "stall_outcome"});
 }

@@ -55,6 +55,7 @@ public:
         cmd.path = target->path;
         cmd.headers = target->headers;
         cmd.subprotocols = target->subprotocols;
+        cmd.recv_buffer = target->recv_buffer;
         const auto within = ctx.scaled(cfg_.within_ms);
         cmd.timeout = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(within));
         ctx.emit(std::move(cmd));

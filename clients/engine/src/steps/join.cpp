@@ -12,6 +12,11 @@ std::unique_ptr<Step> make(const Params& p) {
         p.fail("path", "expected a request path starting with \"/\", got \"" + target->path + "\"");
     target->headers = p.headers("headers");
     target->subprotocols = p.strings_or("subprotocols", {});
+    // A small receive window makes the server queue bytes quickly once the client stops reading.
+    const std::int64_t rcvbuf = p.integer_or("recv_buffer", 0);
+    if (rcvbuf != 0 && (rcvbuf < 1024 || rcvbuf > (64 << 20)))
+        p.fail("recv_buffer", "expected a size in bytes from 1024 to 67108864, got " + std::to_string(rcvbuf));
+    target->recv_buffer = static_cast<int>(rcvbuf);
     c.target = std::move(target);
     c.within_ms = p.number_or_profile("within_ms", "timeouts.connect_ms");
     c.expect = ConnectConfig::parse_expect(p);
@@ -26,7 +31,8 @@ const StepInfo kJoin{
      {"headers", ParamType::headers},
      {"subprotocols", ParamType::strings},
      {"within_ms", ParamType::duration},
-     {"expect", ParamType::choice, false, {"open", "refused", "any"}}},
+     {"expect", ParamType::choice, false, {"open", "refused", "any"}},
+     {"recv_buffer", ParamType::integer, false, {}, 1024}},
     nullptr,
     &make,
 };

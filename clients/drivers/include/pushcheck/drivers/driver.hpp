@@ -20,6 +20,16 @@
 //   close reason over 123 bytes (nothing is sent).
 // Every event is passed with the steady time it happened at; wall_us is the system clock
 // at that moment (for a message: when its last byte was read from the socket).
+// Stalled clients (the same in both drivers):
+// - pause_reading: the socket is no longer read (bytes already read are still reported), so
+//   the kernel's receive buffer fills and the server's sends back up; resume_reading reads
+//   again and reports what arrived, stamped when read. `connect` with recv_buffer sets
+//   SO_RCVBUF before the TCP connect.
+// - flood: up to `count` pings (or text frames), each written only once poll(2) says the
+//   socket has room, never reading, until the count or the time limit; then one `sent` event
+//   with flood = true, count = frames written, size = their payload bytes, duration_us, and
+//   data = "count reached", "time limit" or "write failed: ..." (then `error` and `closed`).
+//   Pongs carrying the flood's payload are not reported.
 // After the client's close command, messages and pongs are no longer reported (Beast's
 // close drains them). Events of a connection replaced by a new `connect` stop; the old
 // connection is dropped at the TCP level without a close frame. `release` reports nothing.

@@ -1,6 +1,7 @@
 // What the engine asks a driver to do; drivers answer with Events.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,10 @@ struct Command {
         close,        // send a close frame with `code` and `reason`, then keep reading
         abort,        // drop the TCP connection without a close frame (SO_LINGER 0: a reset)
         release,      // end of scenario: close politely if still open, then drop; no events needed
+        pause_reading,   // stop reading the socket (the kernel's receive buffer fills up); no event
+        resume_reading,  // read again; what arrived meanwhile is reported as it is read
+        flood,        // write `count` frames of `data` as fast as the socket takes them, without
+                      // reading, for at most `timeout`; one `sent` event (flood) reports it
     };
     Kind kind = Kind::release;
     std::string client;
@@ -28,7 +33,10 @@ struct Command {
     std::string data;     // send_*/ping payload
     int code = 1000;      // close
     std::string reason;   // close
-    std::chrono::milliseconds timeout{5000};  // connect: TCP + TLS + upgrade deadline
+    std::chrono::milliseconds timeout{5000};  // connect: TCP + TLS + upgrade deadline; flood: time limit
+    int recv_buffer = 0;        // connect: SO_RCVBUF in bytes, set before the TCP connect (0: default)
+    std::uint64_t count = 0;    // flood: frames to write
+    bool flood_text = false;    // flood: text frames of `data` instead of pings
 };
 
 const char* to_string(Command::Kind k);

@@ -39,6 +39,7 @@ struct JoinTarget {
     std::string path;
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<std::string> subprotocols;
+    int recv_buffer = 0;  // SO_RCVBUF in bytes (0: the system's default)
 };
 
 /// The engine's per-client state. Kept small: a load run has thousands of clients.

@@ -16,7 +16,7 @@ using WallTime = std::chrono::system_clock::time_point;
 enum class EventKind {
     connected,       // opening handshake completed (data: negotiated subprotocol)
     connect_failed,  // no WebSocket session (data: reason; http_status if the server answered)
-    sent,            // a frame left the client (binary, data)
+    sent,            // a frame left the client (binary, data), or a flood ended (flood)
     received,        // a whole message arrived (binary, data, size)
     pong,            // a pong control frame arrived (data: payload)
     closed,          // the connection ended (close_code, clean, data: reason or error text)
@@ -52,6 +52,9 @@ struct Event {
     int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
     bool reached = false;      // connect_failed: the target answered as an HTTP server
     std::shared_ptr<const Handshake> handshake;  // connected / connect_failed: the dialled URL and response
+    bool flood = false;        // sent: the summary of a flood, not one frame
+    std::uint64_t count = 0;   // flood: frames written (size: their bytes; data: why it stopped)
+    std::int64_t duration_us = 0;  // flood: from its first write to its end
 };
 
 /// The record of one scenario run, in the order the engine received the events.
