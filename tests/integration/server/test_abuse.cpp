@@ -243,3 +243,41 @@ TEST_CASE("descriptors run short: half-open sockets are dropped oldest first, a 
     INFO("log lines: " << lines << "\n" << child.output());
     CHECK(lines < 20);
 }
+
+TEST_CASE("--max-connections-per-address closes connections over it at accept", "[server][abuse][limits]") {
+    auto o = test_options();
+    o.max_connections_per_address = 3;
+    TestServer s(o);
+    IdleSockets idle(s.port(), 5);
+    CHECK(eventually([&] { return s.server.metrics().refused_connections == 2; }));
+    CHECK(s.server.metrics().open_connections == 3);
+    idle.close_all();
+    CHECK(eventually([&] { return s.server.metrics().open_connections == 0; }));
+    Client c;
+    REQUIRE_FALSE(c.connect(s.port(), "/nowtime"));
+    read_welcome(c);
+}
+
+TEST_CASE("unfinished messages share one byte budget: past it the connection closes with 1013",
+          "[server][abuse]") {
+    auto o = test_options();
+    o.max_unfinished_bytes = 3000;
+    TestServer s(o);
+    Client a, b;
+    REQUIRE_FALSE(a.connect(s.port(), "/nowtime"));
+    REQUIRE_FALSE(b.connect(s.port(), "/nowtime"));
+    read_welcome(a);
+    read_welcome(b);
+    REQUIRE_FALSE(a.send_raw(client_frame(1, std::string(2000, 'x'), true, 10000)));
+    CHECK(eventually([&] { return s.server.metrics().unfinished_message_bytes == 2000; }));
+    REQUIRE_FALSE(b.send_raw(client_frame(1, std::string(2000, 'y'), true, 10000)));
+    int pushes = 0;
+    auto r = b.read_past_pushes(pushes, ms(2000));
+    INFO("read: " << r.ec.message());
+    REQUIRE(is_closed(r.ec));
+    CHECK(b.close_code() == kTryAgainLater);
+    // The first one still holds its part; once it leaves, nothing is held.
+    check_push(a.read(ms(1000)));
+    a.reset();
+    CHECK(eventually([&] { return s.server.metrics().unfinished_message_bytes == 0; }));
+}
