@@ -8,7 +8,7 @@
 //                    [--duration-s S]
 //   room i of K is /room<i> (K = 0: every client joins /nowtime).
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -29,7 +29,7 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using namespace std::chrono;
-constexpr auto tuple_awaitable = net::experimental::as_tuple(net::use_awaitable);
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 
 namespace {
 
@@ -185,12 +185,12 @@ int main(int argc, char** argv) {
             t.expires_after(milliseconds(5));
             co_await t.async_wait(tuple_awaitable);
         }
-        t.expires_after(duration<double>(o.warmup_s));
+        t.expires_after(duration_cast<nanoseconds>(duration<double>(o.warmup_s)));
         co_await t.async_wait(tuple_awaitable);
         rss_joined = rss_kib(o.pid);
         cpu0 = cpu_seconds(o.pid);
         stats.measuring = true;
-        t.expires_after(duration<double>(o.duration_s));
+        t.expires_after(duration_cast<nanoseconds>(duration<double>(o.duration_s)));
         co_await t.async_wait(tuple_awaitable);
         stats.measuring = false;
         cpu1 = cpu_seconds(o.pid);

@@ -244,7 +244,7 @@ TEST_CASE("descriptors run short: half-open sockets are dropped oldest first, a 
     CHECK(lines < 20);
 }
 
-TEST_CASE("--max-connections-per-address closes connections over it at accept", "[server][abuse][limits]") {
+TEST_CASE("a per-address cap (max_connections_per_address) closes connections over it at accept", "[server][abuse][limits]") {
     auto o = test_options();
     o.max_connections_per_address = 3;
     TestServer s(o);
