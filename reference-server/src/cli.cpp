@@ -37,8 +37,17 @@ CommandLine parse_command_line(int argc, const char* const* argv, const MainConf
     app.add_option("--threads", o.threads, "I/O threads; 0: one per hardware thread")
         ->capture_default_str()->check(CLI::Range(0, 1024));
     app.add_option("--max-connections", o.max_connections,
-                   "Open WebSocket connections; more get HTTP 503")
+                   "Open connections, counted at accept; upgrades past it get HTTP 503")
         ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app.add_option("--max-connections-per-address", o.max_connections_per_address,
+                   "Open connections from one client address; 0: no limit")
+        ->capture_default_str()->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
+    app.add_option("--socket-send-buffer", o.socket_send_buffer,
+                   "SO_SNDBUF of each connection in bytes (the kernel doubles it); 0: the OS default")
+        ->capture_default_str()->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
+    app.add_option("--max-unfinished-bytes", o.max_unfinished_bytes,
+                   "Bytes that unfinished client messages may hold, all clients together")
+        ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34));
     app.add_option("--max-message-bytes", o.max_message_bytes,
                    "Largest client message; a bigger one closes with 1009")
         ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));

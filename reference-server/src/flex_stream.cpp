@@ -4,6 +4,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <boost/asio/post.hpp>
+
 namespace nowtime::detail {
 
 namespace {
@@ -42,6 +44,14 @@ FlexStream::~FlexStream() = default;
 
 void FlexStream::read_some(const MutableBuffers& b, IoHandler handler) {
     IoCall call{std::move(handler), get_executor()};
+    if (!unread_.empty()) {
+        std::size_t n = boost::asio::buffer_copy(b, boost::asio::buffer(unread_));
+        unread_.erase(0, n);
+        boost::asio::post(get_executor(), [call = std::move(call), n]() mutable {
+            std::move(call)(boost::system::error_code{}, n);
+        });
+        return;
+    }
     if (tls_)
         tls_->async_read_some(b, std::move(call));
     else

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace nowtime::detail {
@@ -35,7 +36,11 @@ public:
     FlexStream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context* ctx);
     /// A not yet connected stream (client side); TLS when `ctx` is not null.
     FlexStream(const executor_type& ex, boost::asio::ssl::context* ctx);
+    FlexStream(FlexStream&&) = default;
     ~FlexStream();
+
+    /// Bytes already read from the peer (behind an HTTP request) that the next reads return first.
+    void unread(std::string bytes) { unread_ = std::move(bytes); }
 
     executor_type get_executor() noexcept { return tcp().get_executor(); }
     bool is_tls() const { return tls_.has_value(); }
@@ -87,6 +92,7 @@ private:
     std::optional<tcp_stream> plain_;
     std::optional<tls_stream> tls_;
     std::chrono::milliseconds teardown_timeout_{5000};
+    std::string unread_;
 };
 
 } // namespace nowtime::detail

@@ -111,8 +111,8 @@ std::size_t Metrics::members(std::string_view room) const {
 
 std::string to_prometheus(const Metrics& m) {
     std::string out;
-    metric(out, "nowtime_open_connections", "gauge", "Open WebSocket connections.",
-           m.open_connections);
+    metric(out, "nowtime_open_connections", "gauge",
+           "Open TCP connections: plain HTTP, handshakes and WebSocket members.", m.open_connections);
     out += "# HELP nowtime_room_members Members of each room.\n# TYPE nowtime_room_members gauge\n";
     for (auto& r : m.rooms)
         out += "nowtime_room_members{room=\"" + escape_label(r.room) + "\"} " +
@@ -130,6 +130,12 @@ std::string to_prometheus(const Metrics& m) {
            m.handshake_failures);
     metric(out, "nowtime_rejected_connections_total", "counter",
            "Upgrades refused with 503 because of the connection limit.", m.rejected_connections);
+    metric(out, "nowtime_refused_connections_total", "counter",
+           "Connections closed at accept: the connection caps were full.", m.refused_connections);
+    metric(out, "nowtime_evicted_connections_total", "counter",
+           "Connections dropped in their handshake to make room for new ones.", m.evicted_connections);
+    metric(out, "nowtime_unfinished_message_bytes", "gauge",
+           "Bytes held by client messages not yet complete.", m.unfinished_message_bytes);
     return out;
 }
 

@@ -58,13 +58,15 @@ struct ServerOptions {
     std::chrono::milliseconds interval{3000};        // push interval of every room
     std::vector<std::string> rooms{"/nowtime"};      // request paths that name a room
     int threads = 0;                                 // 0: hardware threads
-    std::size_t max_connections = 10000;             // open WebSocket connections
+    std::size_t max_connections = 10000;             // open TCP connections (HTTP and WebSocket), capped at accept
+    std::size_t max_connections_per_address = 0;     // open connections from one client address; 0: no limit
     std::size_t max_message_bytes = 64 * 1024;       // bigger client messages: close 1009
-    std::size_t max_queued_bytes = 1 << 20;          // unsent bytes per client before the cut-off
+    std::size_t max_queued_bytes = 1 << 20;          // unsent bytes (and queue entries) per client before the cut-off
+    std::size_t max_unfinished_bytes = 16 << 20;     // bytes held by unfinished client messages, all clients
     std::string tls_cert, tls_key;                   // both set: serve wss:// (and https)
     std::chrono::milliseconds handshake_timeout{5000};  // TLS + HTTP upgrade, and the close handshake
     std::chrono::milliseconds ping_interval{20000};  // ping after this much silence; drop after twice it
-    std::size_t socket_send_buffer = 0;              // SO_SNDBUF of accepted sockets; 0: OS default
+    std::size_t socket_send_buffer = 8192;           // SO_SNDBUF of accepted sockets (the kernel doubles it); 0: OS default
     LogLevel log_level = LogLevel::info;
     Faults faults;
 };
@@ -77,7 +79,7 @@ struct RoomMetrics {
 
 /// A snapshot of the server's counters.
 struct Metrics {
-    std::size_t open_connections = 0;          // WebSocket connections open (or upgrading)
+    std::size_t open_connections = 0;          // TCP connections open: HTTP, handshaking and WebSocket
     std::vector<RoomMetrics> rooms;            // one per configured room, in option order
     std::uint64_t accepted_connections = 0;    // TCP connections accepted, HTTP ones included
     std::uint64_t pushes_sent = 0;             // push messages written to members
@@ -85,6 +87,9 @@ struct Metrics {
     std::uint64_t slow_consumer_cutoffs = 0;   // members cut off for passing max_queued_bytes
     std::uint64_t handshake_failures = 0;      // TLS/HTTP/upgrade failures and timeouts
     std::uint64_t rejected_connections = 0;    // upgrades refused with 503 (max_connections)
+    std::uint64_t refused_connections = 0;     // connections closed at accept (caps, stopping)
+    std::uint64_t evicted_connections = 0;     // handshakes dropped to make room (oldest first)
+    std::size_t unfinished_message_bytes = 0;  // bytes held by unfinished client messages
 
     /// Members of `room`, 0 when there is no such room.
     std::size_t members(std::string_view room) const;

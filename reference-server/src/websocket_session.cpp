@@ -1,0 +1,343 @@
+#include "websocket_session.hpp"
+
+#include "nowtime/messages.hpp"
+#include "ticker.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <sys/socket.h>
+
+namespace nowtime::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// How long a close may wait behind a stuck write before the socket is dropped.
+constexpr std::chrono::milliseconds kGrace{1000};
+// A read appends at most this much, so an unfinished message holds only what arrived.
+constexpr std::size_t kReadChunk = 1024;
+// A read buffer bigger than this is given back after its message.
+constexpr std::size_t kKeepBuffer = 4096;
+
+bool is_benign(const boost::system::error_code& ec) {
+    return ec == net::error::operation_aborted || ec == websocket::error::closed;
+}
+
+Payload text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+} // namespace
+
+WebSocketSession::WebSocketSession(State& st, FlexStream&& stream, Slot slot)
+    : st_(st), ws_(std::move(stream)), budget_(st.opts.max_queued_bytes), guard_(ws_.get_executor()),
+      slot_(std::move(slot)) {}
+
+WebSocketSession::~WebSocketSession() {
+    if (phase_ == Phase::joined && room_) room_->room->leave(this);
+    release_unfinished();
+    st_.leave(this);
+}
+
+void WebSocketSession::run(http::request<http::string_body> req) {
+    req_.emplace(std::move(req));
+    net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+        if (!self->st_.enter(self)) return self->drop();
+        auto& o = self->st_.opts;
+        self->ws_.next_layer().teardown_timeout(o.handshake_timeout);
+        websocket::stream_base::timeout t{};
+        t.handshake_timeout = o.handshake_timeout;
+        t.idle_timeout = o.ping_interval * 2;  // ping after half of it, drop after all of it
+        t.keep_alive_pings = true;
+        self->ws_.set_option(t);
+        self->ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& res) { res.set(http::field::server, "nowtime-server"); }));
+        self->ws_.read_message_max(o.max_message_bytes);
+        self->ws_.text(true);
+        // Close codes outside 1000-4999 fail the connection instead of being echoed (RFC 6455 7.4).
+        self->ws_.control_callback(
+            [s = self.get()](websocket::frame_type kind, beast::string_view) { s->on_control(kind); });
+        self->ws_.async_accept(*self->req_, [self](error_code ec) {
+            std::string path(room_of_target(self->req_->target()));
+            self->req_.reset();
+            self->on_accept(ec, path);
+        });
+    });
+}
+
+void WebSocketSession::set_phase(Phase p) {
+    if (phase_ == Phase::joined && p != Phase::joined && room_) room_->room->leave(this);
+    phase_ = p;
+}
+
+void WebSocketSession::on_accept(error_code ec, const std::string& path) {
+    if (ec) {
+        st_.hs_failures.fetch_add(1);
+        st_.log(LogLevel::debug, "WebSocket upgrade failed: " + ec.message());
+        return drop();
+    }
+    const Policy& policy = st_.policy;
+    room_ = st_.find_room(path);
+    if (!room_ && policy.unknown_room_joins_first && !st_.rooms.empty()) room_ = &st_.rooms.front();
+    if (!room_) {
+        st_.log(LogLevel::debug, "unknown room " + path);
+        phase_ = Phase::leaving;
+        auto notice = text(unknown_url_message());
+        budget_.add(cost(notice));
+        enqueue(notice, false, websocket::close_code::policy_error);
+        return do_read();
+    }
+    // Joined first so that a full room refuses before any welcome; the welcome still goes
+    // first because a push can only reach this strand after this handler.
+    if (!room_->room->join(shared_from_this())) {
+        st_.log(LogLevel::debug, "room " + path + " refused a member");
+        phase_ = Phase::leaving;
+        close_with_deadline({websocket::close_code::try_again_later, "room full"});
+        return do_read();
+    }
+    phase_ = Phase::joined;
+    st_.log(LogLevel::debug, "joined " + path);
+    if (policy.welcome) {
+        auto welcome = text(*policy.welcome);
+        budget_.add(cost(welcome));
+        enqueue(welcome, false);
+    }
+    if (policy.ticker_per_member) {
+        own_timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+        own_tick(Clock::now());
+    }
+    do_read();
+}
+
+// The per_connection_timer fault: this connection's own timer, first push at once.
+void WebSocketSession::own_tick(Clock::time_point due) {
+    if (phase_ != Phase::joined) return;
+    if (send(text(st_.policy.push(std::chrono::system_clock::now()))) == SendResult::dropped) {
+        if (room_->room->leave(this)) cut_off();
+        return;
+    }
+    auto next = due + st_.policy.interval;
+    own_timer_->expires_at(next);
+    own_timer_->async_wait([self = shared_from_this(), next](error_code ec) {
+        if (!ec) self->own_tick(next);
+    });
+}
+
+SendResult WebSocketSession::send(Payload p) {
+    if (!budget_.reserve(cost(p))) return SendResult::dropped;
+    net::post(ws_.get_executor(),
+              [self = shared_from_this(), p = std::move(p)]() mutable { self->deliver_push(std::move(p)); });
+    return SendResult::queued;
+}
+
+void WebSocketSession::cut_off() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+        if (self->phase_ != Phase::joined) return;
+        self->st_.cutoffs.fetch_add(1);
+        self->st_.log(LogLevel::info, "cut off a slow consumer in " + self->room_->room->name() + " (" +
+                                          std::to_string(self->budget_.queued()) + " bytes unsent)");
+        self->close_with_deadline({websocket::close_code::policy_error, "slow consumer"}, kGrace);
+    });
+}
+
+void WebSocketSession::go_away() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+        if (self->phase_ == Phase::closed) return;
+        if (self->phase_ == Phase::accepting) return self->drop();
+        self->close_with_deadline({websocket::close_code::going_away, "server stopping"}, kGrace);
+    });
+}
+
+//--- Reading ------------------------------------------------------------------------------
+
+void WebSocketSession::do_read() {
+    ws_.async_read_some(buffer_, kReadChunk, [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_read(ec);
+    });
+}
+
+void WebSocketSession::on_read(error_code ec) {
+    if (ec) return end(ec, "read");
+    if (!ws_.is_message_done()) {
+        hold_unfinished();
+        return do_read();
+    }
+    release_unfinished();
+    on_message();
+    buffer_.consume(buffer_.size());
+    if (buffer_.capacity() > kKeepBuffer) buffer_.shrink_to_fit();
+    do_read();  // keeps the peer's close frame and pings processed until the end
+}
+
+// Counts an unfinished message against the server-wide budget and starts its deadline.
+void WebSocketSession::hold_unfinished() {
+    std::size_t now = buffer_.size();
+    bool started = unfinished_ == 0;
+    if (now > unfinished_) {
+        std::size_t more = now - unfinished_;
+        std::size_t total = st_.unfinished_bytes.fetch_add(more) + more;
+        unfinished_ = now;
+        if (total > st_.opts.max_unfinished_bytes && phase_ == Phase::joined) {
+            return close_with_deadline({websocket::close_code::try_again_later, "too many unfinished messages"},
+                                       kGrace);
+        }
+    }
+    if (started && phase_ == Phase::joined) {
+        guard_.expires_after(st_.opts.handshake_timeout);
+        guard_.async_wait([self = shared_from_this()](error_code ec) {
+            if (ec || self->unfinished_ == 0 || self->phase_ != Phase::joined) return;
+            self->close_with_deadline({websocket::close_code::policy_error, "message not finished in time"}, kGrace);
+        });
+    }
+}
+
+void WebSocketSession::release_unfinished() {
+    if (unfinished_ == 0) return;
+    st_.unfinished_bytes.fetch_sub(unfinished_);
+    unfinished_ = 0;
+    if (phase_ == Phase::joined) guard_.cancel();
+}
+
+void WebSocketSession::on_message() {
+    // Binary frames and anything that is not the close request are ignored.
+    std::string_view msg(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    ClientMessage kind = ws_.got_text() ? classify_client_message(msg) : ClientMessage::other_json;
+    if (kind == ClientMessage::close_request && st_.policy.answer_close_request) {
+        on_close_request();
+    } else if (kind == ClientMessage::not_json && st_.policy.close_on_garbage) {
+        close_with_deadline({websocket::close_code::unknown_data, "not JSON"});
+    }
+}
+
+void WebSocketSession::on_control(websocket::frame_type kind) {
+    if (kind != websocket::frame_type::close) return;
+    auto code = ws_.reason().code;
+    if (code == websocket::close_code::none || (code >= 1000 && code <= 4999)) return;
+    // Fail the connection: a 1002 close frame when nothing else is being written, then the socket.
+    st_.log(LogLevel::debug, "close code " + std::to_string(code) + " is outside 1000-4999");
+    if (!writing_ && !ws_.next_layer().is_tls()) {
+        static const unsigned char kProtocolError[] = {0x88, 0x02, 0x03, 0xEA};
+        ::send(ws_.next_layer().tcp().socket().native_handle(), kProtocolError, sizeof kProtocolError,
+               MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    drop();
+}
+
+void WebSocketSession::on_close_request() {
+    if (phase_ != Phase::joined) return;
+    set_phase(Phase::leaving);
+    if (own_timer_) own_timer_->cancel();
+    discard_queue();
+    const Policy& policy = st_.policy;
+    std::uint16_t close_code = policy.close_after_bye.value_or(0);
+    if (!policy.bye) return close_with_deadline(close_reason(close_code));
+    auto bye = text(bye_message());
+    budget_.add(cost(bye));
+    if (!policy.push_after_bye) return enqueue(bye, false, close_code);
+    enqueue(bye, false);
+    auto push = text(policy.push(std::chrono::system_clock::now()));
+    budget_.add(cost(push));
+    enqueue(push, true, close_code);
+}
+
+//--- Writing ------------------------------------------------------------------------------
+
+void WebSocketSession::deliver_push(Payload p) {
+    if (phase_ != Phase::joined) {
+        budget_.release(cost(p));
+        return;
+    }
+    enqueue(std::move(p), true);
+}
+
+// The bytes of the message must already be counted in the budget.
+void WebSocketSession::enqueue(Payload p, bool push, std::uint16_t close_after) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) {
+        budget_.release(cost(p));
+        return;
+    }
+    queue_.push_back({std::move(p), push, close_after});
+    if (!writing_) do_write();
+}
+
+void WebSocketSession::do_write() {
+    writing_ = true;
+    ws_.async_write(net::buffer(*queue_.front().payload),
+                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
+}
+
+void WebSocketSession::on_write(error_code ec, std::size_t n) {
+    writing_ = false;
+    Outgoing done = std::move(queue_.front());
+    queue_.pop_front();
+    budget_.release(cost(done.payload));
+    if (ec) return end(ec, "write");
+    st_.bytes.fetch_add(n);
+    if (done.push) st_.pushes.fetch_add(1);
+    if (done.close_after) return close_with_deadline(close_reason(done.close_after));
+    if (!queue_.empty() && phase_ != Phase::closing && phase_ != Phase::closed) do_write();
+}
+
+void WebSocketSession::discard_queue() {
+    // The message in flight (front, while writing) is released by its handler.
+    std::size_t keep = writing_ ? 1 : 0;
+    while (queue_.size() > keep) {
+        budget_.release(cost(queue_.back().payload));
+        queue_.pop_back();
+    }
+}
+
+//--- Closing ------------------------------------------------------------------------------
+
+// Starts the close handshake; when it cannot finish within `grace` (a peer that stopped
+// reading blocks our close frame), the socket is dropped. Beast's own close timeout
+// (handshake_timeout) covers a peer that never answers the close frame.
+void WebSocketSession::close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+    set_phase(Phase::closing);
+    if (own_timer_) own_timer_->cancel();
+    discard_queue();
+    ws_.async_close(reason, [self = shared_from_this()](error_code ec) {
+        if (ec && !is_benign(ec)) self->st_.log(LogLevel::debug, "close: " + ec.message());
+        self->phase_ = Phase::closed;
+        self->guard_.cancel();
+    });
+    if (!grace) {
+        guard_.cancel();
+        return;
+    }
+    guard_.expires_after(*grace);
+    guard_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec && self->phase_ != Phase::closed) self->drop();
+    });
+}
+
+// A read or write ended with an error: the connection is over.
+void WebSocketSession::end(error_code ec, const char* what) {
+    bool abrupt = !is_benign(ec) && phase_ == Phase::joined && ec != websocket::error::message_too_big &&
+                  ec != beast::error::timeout;
+    if (abrupt && st_.policy.abrupt_leave_stops_ticker && room_ && room_->ticker) room_->ticker->stop();
+    if (!is_benign(ec)) st_.log(LogLevel::debug, std::string(what) + ": " + ec.message());
+    set_phase(Phase::closed);
+    release_unfinished();
+    discard_queue();
+    if (own_timer_) own_timer_->cancel();
+    guard_.cancel();
+}
+
+// Closes the socket at once; pending operations end with errors.
+void WebSocketSession::drop() {
+    set_phase(Phase::closed);
+    error_code ignored;
+    ws_.next_layer().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    ws_.next_layer().tcp().socket().close(ignored);
+}
+
+} // namespace nowtime::detail

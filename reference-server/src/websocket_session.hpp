@@ -1,0 +1,90 @@
+// A room member: the WebSocket accept, the welcome, pushes through a byte-budgeted write
+// queue, the client's messages, and every way of closing. Lives as long as it has an
+// operation pending; its lifecycle is one Phase, not a set of flags.
+#pragma once
+#include "flex_stream.hpp"
+#include "state.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace nowtime::detail {
+
+class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
+public:
+    WebSocketSession(State& st, FlexStream&& stream, Slot slot);
+    ~WebSocketSession();
+
+    /// Completes the upgrade for `req` and joins the room its path names.
+    void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+    /// Called by the room (any thread): queues a push unless the budget is spent.
+    SendResult send(Payload p);
+    /// Called by the room after it removed this member for passing the budget.
+    void cut_off();
+    /// The server is stopping: close with 1001 (going away).
+    void go_away();
+
+private:
+    using error_code = boost::system::error_code;
+    using close_reason = boost::beast::websocket::close_reason;
+
+    enum class Phase {
+        accepting,  // the upgrade response is being written
+        joined,     // a room member: pushes are delivered
+        leaving,    // out of the room; queued messages (bye, notice) go out, then maybe a close
+        closing,    // our close frame is on its way; nothing else is written
+        closed,     // the socket is done
+    };
+
+    // One queued message; `close_after` (a close code, 0: none) closes once it is written.
+    struct Outgoing {
+        Payload payload;
+        bool push = false;
+        std::uint16_t close_after = 0;
+    };
+    // What one queued message costs, counted against the slow-consumer budget.
+    static std::size_t cost(const Payload& p) { return p->size() + sizeof(Outgoing); }
+
+    void on_accept(error_code ec, const std::string& path);
+    void own_tick(std::chrono::steady_clock::time_point due);
+    void do_read();
+    void on_read(error_code ec);
+    void on_message();
+    void hold_unfinished();
+    void release_unfinished();
+    void on_control(boost::beast::websocket::frame_type kind);
+    void on_close_request();
+    void deliver_push(Payload p);
+    void enqueue(Payload p, bool push, std::uint16_t close_after = 0);
+    void do_write();
+    void on_write(error_code ec, std::size_t n);
+    void discard_queue();
+    void close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace = std::nullopt);
+    void set_phase(Phase p);
+    void end(error_code ec, const char* what);
+    void drop();
+
+    State& st_;
+    boost::beast::websocket::stream<FlexStream> ws_;
+    std::optional<boost::beast::http::request<boost::beast::http::string_body>> req_;  // until accepted
+    boost::beast::flat_buffer buffer_;
+    SendBudget budget_;
+    boost::asio::steady_timer guard_;  // an unfinished message's deadline, then the close's grace
+    std::unique_ptr<boost::asio::steady_timer> own_timer_;  // per_connection_timer fault only
+    std::deque<Outgoing> queue_;
+    Slot slot_;
+    RoomEntry* room_ = nullptr;
+    Phase phase_ = Phase::accepting;
+    bool writing_ = false;  // one write in flight (orthogonal to the phase)
+    std::size_t unfinished_ = 0;  // bytes of an incomplete message counted in the state
+};
+
+} // namespace nowtime::detail
