@@ -115,6 +115,7 @@ ordered_json event_json(const Event& e) {
                           {"headers", std::move(headers)},
                           {"subprotocol", h.subprotocol}};
     }
+    if (e.flood) j["flood"] = {{"count", e.count}, {"duration_us", e.duration_us}};
     return j;
 }
 
@@ -372,6 +373,13 @@ public:
         e.by_peer = boolean(j, ptr, "by_peer");
         e.http_status = static_cast<int>(integer(j, ptr, "http_status", 0, 999));
         if (const json* h = opt(j, "handshake")) e.handshake = handshake(*h, key_ptr(ptr, "handshake"));
+        if (const json* f = opt(j, "flood")) {
+            const std::string fp = key_ptr(ptr, "flood");
+            object(*f, fp);
+            e.flood = true;
+            e.count = static_cast<std::uint64_t>(integer(*f, fp, "count", 0, INT64_MAX));
+            e.duration_us = integer(*f, fp, "duration_us", 0, INT64_MAX);
+        }
         return e;
     }
 

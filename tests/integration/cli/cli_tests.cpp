@@ -271,7 +271,7 @@ TEST_CASE("scenarios can be left out with --exclude or a '!' filter", "[cli]") {
     CHECK(none.err.find("'x.y'") != std::string::npos);
 }
 
-TEST_CASE("--add-scenarios runs a user's scenario beside the suite", "[cli]") {
+TEST_CASE("add-scenarios runs a user's scenario beside the suite", "[cli]") {
     TempDir t;
     auto f = t.file("mine.json", R"({"id": "mine.welcome", "title": "t", "description": "d", "level": "must",
         "clients": [{"name": "a"}], "steps": [{"step": "join", "client": "a"},
