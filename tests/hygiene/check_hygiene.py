@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Build hygiene of the source tree (and of a configured build, when given):
-  self-contained  no build or test file refers to ../shared or another path outside the tree
+  self-contained  no build or test file refers to the sibling shared folder or another path outside the tree
   subdirs         every CMakeLists.txt in the tree is reached by plain add_subdirectory calls
                   from the top (a folder that silently drops out would lose its tests)
   werror          the configure preset that ./ci/test builds turns warnings into errors
