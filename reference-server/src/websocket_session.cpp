@@ -3,6 +3,7 @@
 #include "nowtime/messages.hpp"
 #include "ticker.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -158,22 +159,32 @@ void WebSocketSession::go_away() {
 //--- Reading ------------------------------------------------------------------------------
 
 void WebSocketSession::do_read() {
-    ws_.async_read_some(buffer_, kReadChunk, [self = shared_from_this()](error_code ec, std::size_t) {
-        self->on_read(ec);
-    });
+    ws_.async_read_some(buffer_, kReadChunk,
+                        net::bind_cancellation_slot(read_cancel_.slot(),
+                                                    [self = shared_from_this()](error_code ec, std::size_t) {
+                                                        self->on_read(ec);
+                                                    }));
 }
 
 void WebSocketSession::on_read(error_code ec) {
     if (ec) return end(ec, "read");
     if (!ws_.is_message_done()) {
         hold_unfinished();
-        return do_read();
+        return read_on();
     }
     release_unfinished();
     on_message();
     buffer_.consume(buffer_.size());
     if (buffer_.capacity() > kKeepBuffer) buffer_.shrink_to_fit();
-    do_read();  // keeps the peer's close frame and pings processed until the end
+    read_on();
+}
+
+// Keeps the peer's close frame and pings processed until the end. Once our close is under
+// way, its own reads (which discard what is not a close frame) take over: a read of ours
+// beside it could fail on a bad frame and wait for the close's write lock forever.
+void WebSocketSession::read_on() {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+    do_read();
 }
 
 // Counts an unfinished message against the server-wide budget and starts its deadline.
@@ -270,7 +281,10 @@ void WebSocketSession::enqueue(Payload p, bool push, std::uint16_t close_after) 
 void WebSocketSession::do_write() {
     writing_ = true;
     ws_.async_write(net::buffer(*queue_.front().payload),
-                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
+                    net::bind_cancellation_slot(write_cancel_.slot(), [self = shared_from_this()](
+                                                                          error_code ec, std::size_t n) {
+                        self->on_write(ec, n);
+                    }));
 }
 
 void WebSocketSession::on_write(error_code ec, std::size_t n) {
@@ -297,23 +311,20 @@ void WebSocketSession::discard_queue() {
 //--- Closing ------------------------------------------------------------------------------
 
 // Starts the close handshake; when it cannot finish within `grace` (a peer that stopped
-// reading blocks our close frame), the socket is dropped. Beast's own close timeout
-// (handshake_timeout) covers a peer that never answers the close frame.
+// reading blocks our close frame), the socket is dropped. Without a grace, Beast's own close
+// timeout (handshake_timeout) covers a peer that never answers the close frame, and a
+// last deadline past it drops the socket whatever state the stream is in.
 void WebSocketSession::close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace) {
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
     set_phase(Phase::closing);
     if (own_timer_) own_timer_->cancel();
     discard_queue();
-    ws_.async_close(reason, [self = shared_from_this()](error_code ec) {
-        if (ec && !is_benign(ec)) self->st_.log(LogLevel::debug, "close: " + ec.message());
-        self->phase_ = Phase::closed;
-        self->guard_.cancel();
-    });
-    if (!grace) {
-        guard_.cancel();
-        return;
-    }
-    guard_.expires_after(*grace);
+    ws_.async_close(reason, net::bind_cancellation_slot(close_cancel_.slot(), [self = shared_from_this()](error_code ec) {
+                        if (ec && !is_benign(ec)) self->st_.log(LogLevel::debug, "close: " + ec.message());
+                        self->phase_ = Phase::closed;
+                        self->guard_.cancel();
+                    }));
+    guard_.expires_after(grace.value_or(st_.opts.handshake_timeout + kGrace));
     guard_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec && self->phase_ != Phase::closed) self->drop();
     });
@@ -332,9 +343,14 @@ void WebSocketSession::end(error_code ec, const char* what) {
     guard_.cancel();
 }
 
-// Closes the socket at once; pending operations end with errors.
+// Closes the socket at once; pending operations end with errors. The cancellations come
+// first: they also complete operations that wait inside Beast for one another, with no
+// I/O of their own that closing the socket would end.
 void WebSocketSession::drop() {
     set_phase(Phase::closed);
+    read_cancel_.emit(net::cancellation_type::terminal);
+    write_cancel_.emit(net::cancellation_type::terminal);
+    close_cancel_.emit(net::cancellation_type::terminal);
     error_code ignored;
     ws_.next_layer().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     ws_.next_layer().tcp().socket().close(ignored);

@@ -5,6 +5,7 @@
 #include "flex_stream.hpp"
 #include "state.hpp"
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
@@ -56,6 +57,7 @@ private:
     void on_accept(error_code ec, const std::string& path);
     void own_tick(std::chrono::steady_clock::time_point due);
     void do_read();
+    void read_on();
     void on_read(error_code ec);
     void on_message();
     void hold_unfinished();
@@ -85,6 +87,11 @@ private:
     Phase phase_ = Phase::accepting;
     bool writing_ = false;  // one write in flight (orthogonal to the phase)
     std::size_t unfinished_ = 0;  // bytes of an incomplete message counted in the state
+    // Bound to every read, write and close: drop() emits on them, because Beast 1.81 can
+    // leave a read and a close each waiting for the other's lock with no I/O pending
+    // (a peer sending a bad frame while our close is under way), and closing the socket
+    // alone would then never complete them.
+    boost::asio::cancellation_signal read_cancel_, write_cancel_, close_cancel_;
 };
 
 } // namespace nowtime::detail

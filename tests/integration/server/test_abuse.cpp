@@ -280,4 +280,32 @@ TEST_CASE("unfinished messages share one byte budget: past it the connection clo
     check_push(a.read(ms(1000)));
     a.reset();
     CHECK(eventually([&] { return s.server.metrics().unfinished_message_bytes == 0; }));
+    INFO("still held: " << s.server.metrics().unfinished_message_bytes << " bytes by "
+                        << s.server.metrics().open_connections << " open connections");
+    CHECK(s.server.metrics().unfinished_message_bytes == 0);
+    CHECK(eventually([&] { return s.server.metrics().open_connections == 0; }));
+}
+
+TEST_CASE("a bad frame sent while the server closes does not keep the connection forever",
+          "[server][abuse]") {
+    // The server's close starts from a timer while its read is pending; the peer then sends
+    // bytes that are not UTF-8 inside its text frame. Beast's read then waits for the
+    // close's write lock while the close waits for the read lock.
+    auto o = test_options();
+    o.handshake_timeout = ms(300);
+    TestServer s(o);
+    Client c;
+    REQUIRE_FALSE(c.connect_tcp(s.port()));
+    REQUIRE_FALSE(c.send_raw(upgrade_request("/nowtime") + client_frame(1, std::string(100, 'x'), true, 60000)));
+    auto x = read_raw_until(c, is_close_frame);
+    REQUIRE(is_close_frame(x));
+    CHECK(close_code_of(x.frames.back()) == kPolicyError);
+    // The rest of the announced frame: 0xff once unmasked (the mask is 1 2 3 4, at offset 100).
+    std::string bad;
+    for (int i = 0; i < 200; ++i) bad += static_cast<char>(0xff ^ (1 + i % 4));
+    REQUIRE_FALSE(c.send_raw(bad));
+    CHECK(eventually([&] { return s.server.metrics().open_connections == 0; }, ms(5000)));
+    CHECK(s.server.metrics().unfinished_message_bytes == 0);
+    auto rest = read_raw_until(c, [](const RawExchange&) { return false; }, ms(2000));
+    CHECK(rest.ended);
 }
