@@ -100,6 +100,17 @@ EventView view_event(const engine::Event& e, std::size_t cap) {
     case K::sent:
     case K::received:
         v.arrow = e.kind == K::sent ? "->" : "<-";
+        if (e.kind == K::sent && e.close_code) {
+            v.what = fmt::format("close {}", e.close_code);
+            v.payload = text_preview(e.data, cap);
+            break;
+        }
+        if (e.kind == K::sent && e.flood) {
+            v.what = fmt::format("flood: {} frames, {} in {:.1f} ms", e.count, size_text(e),
+                                 static_cast<double>(e.duration_us) / 1000.0);
+            v.payload = text_preview(e.data, cap);
+            break;
+        }
         v.what = fmt::format("{} {}", e.binary ? "binary" : "text", size_text(e));
         v.payload = e.binary ? hex_preview(e.data, cap) : text_preview(e.data, cap);
         break;

@@ -16,7 +16,7 @@ import time
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MODES = ["drop", "tls_alert", "not_http", "http_200", "silent", "huge_message", "deep_json", "invalid_utf8",
          "stall_mid_frame", "masked_frames", "hostile_payloads", "reset_after_welcome",
-         "slow_headers", "bad_accept"]
+         "slow_headers", "bad_accept", "bad_frame_on_close"]
 
 
 def read_request(conn, deadline=5.0):
@@ -113,6 +113,24 @@ def serve(conn, mode):
             conn.sendall(frame(json.dumps({"status": 200, "event": nasty, "data": nasty}).encode()))
             conn.sendall(frame(b"<b>not json</b> ]]> \x00\x01"))
             conn.sendall(frame(b"\xff\xfe<&>", opcode=2))
+        elif mode == "bad_frame_on_close":
+            # Answers the client's close frame with a text frame that is not UTF-8, then
+            # holds the connection: the client's read fails while its own close is under way.
+            conn.sendall(frame(welcome()))
+            conn.settimeout(30)
+            data = b""
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+                if len(data) >= 2 and data[0] & 0x0F == 8:
+                    break
+                if len(data) >= 2:  # skip a whole client frame (masked, short)
+                    n = data[1] & 0x7F
+                    if len(data) >= 6 + n:
+                        data = data[6 + n:]
+            conn.sendall(frame(b"\xff\xfe\xfd"))
         elif mode == "reset_after_welcome":
             conn.sendall(frame(welcome()))
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
