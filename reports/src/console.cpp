@@ -64,7 +64,11 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
     }
     const auto& events = s.transcript.events;
     if (o.verbose) {
-        out << kIndent << paint(o, kDim, fmt::format("transcript ({} events):", events.size())) << '\n';
+        out << kIndent
+            << paint(o, kDim, s.transcript.partial()
+                                  ? fmt::format("transcript ({} of {} events kept):", events.size(), s.transcript.recorded)
+                                  : fmt::format("transcript ({} events):", events.size()))
+            << '\n';
         for (const auto& e : events) out << kIndent << detail::event_line(e) << '\n';
     } else if (is_problem(s.verdict) && !events.empty()) {
         // The tail plus the evidence, which may lie before it; evidence lines start with '*'.
@@ -73,8 +77,9 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
         const auto proving = detail::proving_events(s, 0);
         const bool earlier = shown.size() > n;
         out << kIndent
-            << paint(o, kDim, fmt::format("{}last {} of {} events{}:", earlier ? "evidence and " : "", n, events.size(),
-                                          proving.empty() ? "" : " (* evidence)"))
+            << paint(o, kDim, fmt::format("{}last {} of {} {}events{}{}:", earlier ? "evidence and " : "", n, events.size(),
+                                          s.transcript.partial() ? "kept " : "", proving.empty() ? "" : " (* evidence)",
+                                          s.transcript.partial() ? fmt::format(", {} recorded", s.transcript.recorded) : ""))
             << '\n';
         for (std::size_t k = 0; k < shown.size(); ++k) {
             const std::size_t i = shown[k];

@@ -392,6 +392,7 @@ std::string connections_html(const ScenarioResult& sc) {
 std::string transcript_table(const ScenarioResult& sc, const std::set<std::size_t>& evidence) {
     const auto& ev = sc.transcript.events;
     if (ev.empty()) return "<p class=\"empty\">No transcript events.</p>";
+    const bool partial = sc.transcript.partial();
     // Long transcripts: the start, the end and the evidence with its neighbours.
     std::vector<bool> show(ev.size(), ev.size() <= kMaxRows);
     if (ev.size() > kMaxRows) {
@@ -413,12 +414,17 @@ std::string transcript_table(const ScenarioResult& sc, const std::set<std::size_
                              hidden);
             hidden = 0;
         }
+        // A partial transcript (a long run): numbered by recorded order, holes said.
+        if (partial && i > 0 && show[i - 1] && ev[i].seq > ev[i - 1].seq + 1)
+            s += fmt::format("<tr class=\"gap\"><td colspan=\"6\">{} events not kept (only each client's first and last "
+                             "events and the evidence are)</td></tr>",
+                             ev[i].seq - ev[i - 1].seq - 1);
         auto v = detail::view_event(ev[i]);
         const char* dir = v.arrow == "<-" ? "dir-in" : v.arrow == "->" ? "dir-out" : v.arrow == "!!" ? "dir-bad" : "";
         s += fmt::format("<tr{}><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td>"
                          "<td>{}</td><td class=\"payload\">{}</td></tr>",
-                         evidence.count(i) ? " class=\"evidence\"" : "", i, esc(v.time), esc(v.who), dir, esc(v.arrow),
-                         esc(v.what), esc(v.payload));
+                         evidence.count(i) ? " class=\"evidence\"" : "", partial ? ev[i].seq : i, esc(v.time), esc(v.who),
+                         dir, esc(v.arrow), esc(v.what), esc(v.payload));
     }
     if (hidden)
         s += fmt::format("<tr class=\"gap\"><td colspan=\"6\">{} events not shown (the JSON report has all)</td></tr>", hidden);

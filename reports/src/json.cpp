@@ -89,8 +89,9 @@ ordered_json latency_json(const Histogram& h) {
     return {{"percentiles", pct}, {"histogram", ordered_json(h.to_json())}};
 }
 
-ordered_json event_json(const Event& e) {
+ordered_json event_json(const Event& e, bool with_seq) {
     ordered_json j;
+    if (with_seq) j["seq"] = e.seq;  // only in a partial transcript: where the event stood
     j["kind"] = to_string(e.kind);
     j["client"] = e.client;
     j["connection"] = e.connection;
@@ -158,7 +159,9 @@ ordered_json scenario_json(const ScenarioResult& s) {
                           {"values", se.values}});
     j["series"] = std::move(series);
     ordered_json events = ordered_json::array();
-    for (const auto& e : s.transcript.events) events.push_back(event_json(e));
+    const bool partial = s.transcript.partial();
+    for (const auto& e : s.transcript.events) events.push_back(event_json(e, partial));
+    if (partial) j["events_recorded"] = s.transcript.recorded;
     j["transcript"] = std::move(events);
     return j;
 }
@@ -449,8 +452,23 @@ public:
         if (const json* t = opt(j, "transcript")) {
             std::string tp = key_ptr(ptr, "transcript");
             array(*t, tp);
-            for (std::size_t i = 0; i < t->size(); ++i)
-                s.transcript.events.push_back(event((*t)[i], tp + "/" + std::to_string(i)));
+            for (std::size_t i = 0; i < t->size(); ++i) {
+                const std::string ep = tp + "/" + std::to_string(i);
+                Event e = event((*t)[i], ep);
+                e.seq = opt((*t)[i], "seq") ? static_cast<std::size_t>(integer((*t)[i], ep, "seq", 0, INT64_MAX)) : i;
+                if (i > 0 && e.seq <= s.transcript.events.back().seq)
+                    fail(key_ptr(ep, "seq"), "expected a number above the previous event's seq " +
+                                                 std::to_string(s.transcript.events.back().seq));
+                s.transcript.events.push_back(std::move(e));
+            }
+        }
+        s.transcript.recorded = s.transcript.events.size();
+        if (opt(j, "events_recorded")) {
+            s.transcript.recorded = static_cast<std::size_t>(integer(j, ptr, "events_recorded", 0, INT64_MAX));
+            const std::size_t least = s.transcript.events.empty() ? 0 : s.transcript.events.back().seq + 1;
+            if (s.transcript.recorded < least)
+                fail(key_ptr(ptr, "events_recorded"), "expected at least " + std::to_string(least) +
+                                                         " (the last event's seq + 1), got " + std::to_string(s.transcript.recorded));
         }
         if (const json* fs = opt(j, "findings")) {
             std::string fp = key_ptr(ptr, "findings");

@@ -66,7 +66,8 @@ std::string findings_text(const ScenarioResult& s, std::optional<Level> only) {
 std::string evidence_text(const ScenarioResult& s) {
     auto idx = detail::proving_events(s);
     if (idx.empty()) return "transcript: no events\n";
-    std::string out = fmt::format("transcript ({} of {} events):\n", idx.size(), s.transcript.events.size());
+    std::string out = fmt::format("transcript ({} of {} events{}):\n", idx.size(), s.transcript.events.size(),
+                                  s.transcript.partial() ? fmt::format(" kept, {} recorded", s.transcript.recorded) : "");
     for (auto i : idx) out += detail::event_line(s.transcript.events[i]) + "\n";
     return out;
 }

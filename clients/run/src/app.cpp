@@ -84,6 +84,10 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
     add_suite_options(*run, o);
     run->add_option("--jobs", o.jobs, "Scenarios run at once (0: all)")->check(CLI::NonNegativeNumber);
     run->add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::Range(0.01, 1000.0));
+    run->add_option("--keep-events", o.keep_events,
+                    "Events kept per client for the reports: its first 8, its last N and the evidence "
+                    "(0: every event; default 24). Measurements always cover every event")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
     run->add_option("--driver", o.driver, "Client driver: async, sync or both")
         ->check(CLI::IsMember({"async", "sync", "both"}));
     run->add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")

@@ -354,6 +354,8 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         ro.timeout_scale = o.timeout_scale;
         ro.max_message_bytes = o.max_message_bytes;
         ro.max_json_depth = o.max_json_depth;
+        ro.keep_first = o.keep_events == 0 ? 0 : 8;
+        ro.keep_last = o.keep_events;
         // Bind every scenario before any I/O so that a bad reference fails fast (exit 2).
         for (const auto& d : st.driver_names) {
             ro.driver = d;

@@ -242,3 +242,34 @@ TEST_CASE("malformed new fields name the JSON pointer", "[json]") {
     expect_error(with("/server/pid", -1), "/server/pid", "out of range");
     expect_error(with("/dialled/0", 5), "/dialled/0", "expected a string");
 }
+
+TEST_CASE("a partial transcript keeps each event's seq and the count recorded", "[json][partial]") {
+    auto run = make_run();
+    auto& t = run.scenarios[0].transcript;
+    REQUIRE(t.events.size() >= 3);
+    for (std::size_t i = 0; i < t.events.size(); ++i) t.events[i].seq = i == 0 ? 0 : 100 + i;  // a hole after the first
+    t.recorded = 100 + t.events.size() + 7;
+    const std::string text = json_of(run);
+    const json doc = json::parse(text);
+    CHECK(doc["scenarios"][0]["events_recorded"] == t.recorded);
+    CHECK(doc["scenarios"][0]["transcript"][1]["seq"] == 101);
+    CHECK_FALSE(doc["scenarios"][1].contains("events_recorded"));  // a whole transcript is written as before
+    const auto back = read(text);
+    CHECK(back.scenarios[0].transcript.recorded == t.recorded);
+    CHECK(back.scenarios[0].transcript.events[2].seq == 102);
+    CHECK(json_of(back) == text);
+    CHECK(validate({write_artifact("partial.results.json", text)}, artifact_dir() + "/schema-partial.log") == 0);
+    const std::string html = html_of(run);
+    CHECK(html.find("100 events not kept") != std::string::npos);
+    std::ostringstream console_text;
+    reports::print_scenario_line(run.scenarios[0], {.verbose = true}, console_text);
+    CHECK(console_text.str().find(std::to_string(t.events.size()) + " of " + std::to_string(t.recorded) + " events kept") !=
+          std::string::npos);
+
+    json bad = doc;
+    bad["scenarios"][0]["transcript"][2]["seq"] = 1;
+    expect_error(bad, "/scenarios/0/transcript/2/seq", "above the previous event's seq 101");
+    bad = doc;
+    bad["scenarios"][0]["events_recorded"] = 3;
+    expect_error(bad, "/scenarios/0/events_recorded", "expected at least");
+}

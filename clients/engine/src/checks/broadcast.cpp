@@ -30,8 +30,10 @@ public:
         std::vector<Item> seq;
     };
 
-    CheckOutcome run(CheckContext& ctx) const override {
-        const auto& events = ctx.transcript().events;
+    bool needs_transcript() const override { return true; }
+
+    CheckOutcome finish(CheckContext& ctx) override {
+        const EventLog& events = ctx.events();
         const auto& names = ctx.clients();
         CheckOutcome o;
         auto fail = [&](std::string reason, std::vector<std::size_t> ev) {
@@ -149,11 +151,11 @@ public:
 private:
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
-    static std::int64_t distance(const std::vector<Event>& events, std::size_t a, std::size_t b) {
+    static std::int64_t distance(const EventLog& events, std::size_t a, std::size_t b) {
         return std::abs(events[a].t_us - events[b].t_us);
     }
     /// The median gap between a member's pushes (0 with fewer than two).
-    static std::int64_t median_gap(const std::vector<Event>& events, const Member& m) {
+    static std::int64_t median_gap(const EventLog& events, const Member& m) {
         std::vector<std::int64_t> gaps;
         for (std::size_t i = 1; i < m.seq.size(); ++i) gaps.push_back(distance(events, m.seq[i].idx, m.seq[i - 1].idx));
         if (gaps.empty()) return 0;
@@ -162,7 +164,7 @@ private:
     }
     /// The push of `mb` at the same tick as push `at` of `last`: each other's nearest in time and
     /// closer than half a tick, so `mb` got another payload then rather than missing one.
-    static const Item* same_tick(const std::vector<Event>& events, const Member& last, const Member& mb, std::size_t at) {
+    static const Item* same_tick(const EventLog& events, const Member& last, const Member& mb, std::size_t at) {
         const Item* near = nullptr;
         for (const auto& x : mb.seq)
             if (!near || distance(events, x.idx, at) < distance(events, near->idx, at)) near = &x;

@@ -11,10 +11,11 @@
 
 namespace pushcheck::engine::checks {
 
-/// Received events of one client whose payload matches `p` (all when p is null), in order.
+/// Kept received events of one client whose payload matches `p` (all when p is null), in
+/// order: for checks that need_transcript(), in finish().
 inline std::vector<std::size_t> matching(CheckContext& ctx, ClientId id, const Pattern* p) {
     std::vector<std::size_t> out;
-    const auto& events = ctx.transcript().events;
+    const EventLog& events = ctx.events();
     for (std::size_t idx : ctx.events_of(id)) {
         if (events[idx].kind != EventKind::received) continue;
         if (p && !p->matches(ctx.message(idx))) continue;

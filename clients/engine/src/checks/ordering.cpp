@@ -14,8 +14,10 @@ public:
     std::vector<ClientId> targets;
     PatternPtr first, nothing_after, before_a, before_b;
 
-    CheckOutcome run(CheckContext& ctx) const override {
-        const auto& events = ctx.transcript().events;
+    bool needs_transcript() const override { return true; }
+
+    CheckOutcome finish(CheckContext& ctx) override {
+        const EventLog& events = ctx.events();
         CheckOutcome o;
         auto fail = [&](std::string reason, std::vector<std::size_t> ev) {
             o.status = CheckOutcome::Status::fail;

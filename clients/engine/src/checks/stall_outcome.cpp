@@ -11,8 +11,11 @@ public:
     ClientId target = kNoClient;
     PatternPtr match;
 
-    CheckOutcome run(CheckContext& ctx) const override {
-        const auto& events = ctx.transcript().events;
+    bool needs_transcript() const override { return true; }
+    void observe(CheckContext& ctx, std::size_t idx) override { last_us_ = std::max(last_us_, ctx.events()[idx].t_us); }
+
+    CheckOutcome finish(CheckContext& ctx) override {
+        const EventLog& events = ctx.events();
         const std::string& name = ctx.clients().name(target);
         CheckOutcome o;
         std::size_t flood = kNone;
@@ -66,7 +69,7 @@ public:
             o.reason = fmt::format("{} was cut off: {}, noticed {} ms after its flood began (flood: {})", name,
                                    util::describe_close(c), util::num(util::round3(after_ms)), flood_text);
         } else {
-            const std::int64_t end_us = closed != kNone ? events[closed].t_us : ctx.transcript().events.back().t_us;
+            const std::int64_t end_us = closed != kNone ? events[closed].t_us : last_us_;
             m["outcome"] = "kept";
             m["kept_for_ms"] = util::round3(static_cast<double>(end_us - start_us) / 1000.0);
             o.reason = fmt::format("{} was kept: still joined {} ms after its flood began, {} push(es) after the flood "
@@ -78,6 +81,7 @@ public:
     }
 
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::int64_t last_us_ = 0;  // the last event of the run, of any client
 };
 
 std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, const ClientTable&) {

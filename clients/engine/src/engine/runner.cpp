@@ -5,6 +5,7 @@
 #include "pushcheck/engine/error.hpp"
 #include "pushcheck/engine/step.hpp"
 
+#include "engine/event_store.hpp"
 #include "engine/util.hpp"
 
 #include <fmt/format.h>
@@ -31,6 +32,7 @@ struct BoundStep {
 struct BoundCheck {
     const CheckInfo* info = nullptr;
     std::unique_ptr<Check> impl;
+    std::vector<ClientId> targets;
     Level level = Level::must;
     json definition;  // resolved check object, for the finding when it fails
 };
@@ -68,8 +70,7 @@ struct ScenarioRunner::Impl final : StepContext {
     std::vector<BoundCheck> checks;
     std::chrono::microseconds budget{0};
 
-    Transcript transcript;
-    std::vector<std::unique_ptr<ParsedMessage>> parsed;  // by event index, filled on first use
+    std::unique_ptr<EventStore> store;  // made once the client table is known
 
     bool started = false, finished = false, aborted = false, step_active = false;
     SteadyTime t0{}, t_end{}, now_{};
@@ -85,19 +86,13 @@ struct ScenarioRunner::Impl final : StepContext {
 
     // ---- StepContext ----
     SteadyTime now() const override { return now_; }
-    SteadyTime time_of(std::size_t i) const override {
-        return t0 + std::chrono::microseconds(transcript.events[i].t_us);
-    }
+    SteadyTime time_of(std::size_t i) const override { return t0 + std::chrono::microseconds((*store)[i].t_us); }
     std::chrono::microseconds scaled(double ms) const override { return ms_to_us(ms * options.timeout_scale); }
     ClientState& client(ClientId id) override { return clients[id]; }
-    const Event& event(std::size_t i) const override { return transcript.events[i]; }
+    const Event& event(std::size_t i) const override { return (*store)[i]; }
     const ParsedMessage& message(std::size_t i) override {
-        if (parsed.size() <= i) parsed.resize(transcript.events.size());
-        if (!parsed[i]) {
-            const Event& e = transcript.events[i];
-            parsed[i] = std::make_unique<ParsedMessage>(parse_message(e.data, e.binary, options.max_json_depth));
-        }
-        return *parsed[i];
+        const int depth = options.max_json_depth;
+        return store->parsed(i, [depth](const Event& e) { return parse_message(e.data, e.binary, depth); });
     }
     void emit(Command c) override { out.push_back(std::move(c)); }
     TaskStatus fail(ClientId id, std::string reason, std::vector<std::size_t> evidence) override {
@@ -111,6 +106,7 @@ struct ScenarioRunner::Impl final : StepContext {
         f.verdict = failing_verdict(s.level);
         f.reason = explained(s.definition, id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason);
         f.evidence = std::move(evidence);
+        for (std::size_t i : f.evidence) store->keep(i);
         f.definition = s.definition;
         failure = std::move(f);
         return TaskStatus::failed;
@@ -232,7 +228,7 @@ struct ScenarioRunner::Impl final : StepContext {
     }
 
     void update_client(ClientState& c, std::size_t idx) {
-        const Event& e = transcript.events[idx];
+        const Event& e = (*store)[idx];
         switch (e.kind) {
         case EventKind::connected:
             if (c.state == ConnState::connecting) c.state = ConnState::open;
@@ -252,7 +248,61 @@ struct ScenarioRunner::Impl final : StepContext {
         case EventKind::error: break;
         }
     }
+
+    // ---- checks and retention ----
+    ScenarioResult res;                      // what checks add to (latency, series) while they observe
+    std::vector<std::string> check_errors;   // by check: an exception thrown while observing
+    std::unique_ptr<CheckContext> check_ctx;
+
+    void observe(std::size_t idx);
+
+    /// Lets go of a client's old events, except those a step or the engine may still read.
+    void trim(ClientId id) {
+        const ClientState& c = clients[id];
+        const std::size_t needed = c.pending.empty() ? kNoEvent : c.pending.front();
+        store->trim(id, needed, [&c](std::size_t i) {
+            return i == c.connected_at || i == c.failed_at || i == c.closed_at ||
+                   std::find(c.pongs.begin(), c.pongs.end(), i) != c.pongs.end();
+        });
+    }
 };
+
+namespace {
+
+struct CheckCtx final : CheckContext {
+    ScenarioRunner::Impl& m;
+    std::vector<std::vector<std::size_t>> by_client;
+
+    explicit CheckCtx(ScenarioRunner::Impl& impl) : m(impl) {}
+    const EventLog& events() const override { return *m.store; }
+    const ClientTable& clients() const override { return m.table; }
+    const std::vector<std::size_t>& events_of(ClientId id) const override { return by_client.at(id); }
+    const ParsedMessage& message(std::size_t index) override { return m.message(index); }
+    void keep(std::size_t index) override { m.store->keep(index); }
+    void release(std::size_t index) override { m.store->release(index); }
+    ScenarioResult& result() override { return m.res; }
+
+    /// Indexes the kept events by client, for finish().
+    void index_kept() {
+        by_client.assign(m.table.size(), {});
+        for (std::size_t i = 0; i < m.store->size(); ++i)
+            if (m.store->kept(i))
+                if (auto id = m.table.find((*m.store)[i].client)) by_client[*id].push_back(i);
+    }
+};
+
+} // namespace
+
+void ScenarioRunner::Impl::observe(std::size_t idx) {
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        if (!check_errors[i].empty()) continue;
+        try {
+            checks[i].impl->observe(*check_ctx, idx);
+        } catch (const std::exception& e) {
+            check_errors[i] = std::string("internal error: ") + e.what();
+        }
+    }
+}
 
 ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile, RunOptions options)
     : impl_(std::make_unique<Impl>()) {
@@ -266,6 +316,7 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
     m.table = ClientTable::build(scenario.clients, file);
     m.clients.resize(m.table.size());
     for (ClientId i = 0; i < m.table.size(); ++i) m.clients[i].name = m.table.name(i);
+    m.store = std::make_unique<EventStore>(m.table.size(), m.options.keep_first, m.options.keep_last);
     if (!scenario.steps.is_array() || scenario.steps.empty()) throw ConfigError(file, "/steps", "expected a non-empty array of steps");
 
     std::vector<char> joined(m.table.size(), 0);
@@ -313,10 +364,15 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
             BoundCheck b;
             b.info = info;
             b.level = level_of(resolved, scenario.level);
+            b.targets = *targets;
             b.impl = info->make(Params(resolved, file, ptr, profile), std::move(*targets), m.table);
             b.definition = resolved;
+            if (b.impl->needs_transcript())
+                for (ClientId id : b.targets) m.store->keep_all(id);
             m.checks.push_back(std::move(b));
         }
+    m.check_errors.resize(m.checks.size());
+    m.check_ctx = std::make_unique<CheckCtx>(m);
     // Margin for the driver's own latency: 10 % and at least 2 s.
     m.budget = std::chrono::microseconds(budget_us + std::max<std::int64_t>(2'000'000, budget_us / 10));
 }
@@ -325,7 +381,7 @@ ScenarioRunner::~ScenarioRunner() = default;
 
 std::string ScenarioRunner::name() const { return impl_->scenario.id; }
 const Scenario& ScenarioRunner::scenario() const { return impl_->scenario; }
-const Transcript& ScenarioRunner::transcript() const { return impl_->transcript; }
+std::size_t ScenarioRunner::recorded() const { return impl_->store->size(); }
 bool ScenarioRunner::done() const { return impl_->finished; }
 
 std::chrono::milliseconds ScenarioRunner::budget() const {
@@ -350,19 +406,23 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
     if (!m.started || m.finished) return {};
     m.now_ = std::max(m.now_, now);
     event.t_us = micros(m.now_ - m.t0);
-    const std::size_t idx = m.transcript.events.size();
-    m.transcript.events.push_back(std::move(event));
+    auto id = m.table.find(event.client);
+    const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
-        const Event& e = m.transcript.events[idx];
-        auto id = m.table.find(e.client);
-        // Events of an earlier connection stay in the transcript but satisfy no step.
-        if (!id || e.connection != m.clients[*id].connection) return m.take();
+        m.observe(idx);
+        const Event& e = (*m.store)[idx];
+        // Events of an earlier connection are recorded but satisfy no step.
+        if (!id || e.connection != m.clients[*id].connection) {
+            if (id) m.trim(*id);
+            return m.take();
+        }
         ClientState& c = m.clients[*id];
         m.update_client(c, idx);
         if (c.task != kNoTask) {
             std::uint32_t ti = c.task;
             m.settle(ti, m.tasks[ti]->on_event(m, idx));
         }
+        m.trim(*id);
         m.advance();
     } catch (const std::exception& e) {
         m.harness_error(std::string("internal error: ") + e.what());
@@ -414,29 +474,12 @@ std::optional<SteadyTime> ScenarioRunner::next_deadline() const {
     return std::min(m.heap.top().when, end);
 }
 
-namespace {
-
-struct CheckCtx final : CheckContext {
-    ScenarioRunner::Impl& m;
-    ScenarioResult& r;
-    std::vector<std::vector<std::size_t>> by_client;
-
-    CheckCtx(ScenarioRunner::Impl& impl, ScenarioResult& res) : m(impl), r(res), by_client(impl.table.size()) {
-        for (std::size_t i = 0; i < m.transcript.events.size(); ++i)
-            if (auto id = m.table.find(m.transcript.events[i].client)) by_client[*id].push_back(i);
-    }
-    const Transcript& transcript() const override { return m.transcript; }
-    const ClientTable& clients() const override { return m.table; }
-    const std::vector<std::size_t>& events_of(ClientId id) const override { return by_client[id]; }
-    const ParsedMessage& message(std::size_t index) override { return m.message(index); }
-    ScenarioResult& result() override { return r; }
-};
-
-} // namespace
-
 ScenarioResult ScenarioRunner::result() {
     Impl& m = *impl_;
     ScenarioResult r;
+    r.latency = std::move(m.res.latency);
+    r.series = std::move(m.res.series);
+    m.res = ScenarioResult{};
     r.id = m.scenario.id;
     r.group = m.scenario.group();
     r.title = m.scenario.title;
@@ -454,8 +497,12 @@ ScenarioResult ScenarioRunner::result() {
     const bool steps_passed = !m.aborted && std::all_of(m.findings.begin(), m.findings.end(), [](const Finding& f) {
         return f.verdict == Verdict::pass;
     });
-    if (steps_passed) {
-        CheckCtx ctx(m, r);
+    if (!steps_passed) {
+        r.latency = Histogram{};  // what the checks gathered is not graded
+        r.series.clear();
+    } else {
+        auto& ctx = static_cast<CheckCtx&>(*m.check_ctx);
+        ctx.index_kept();
         for (std::size_t i = 0; i < m.checks.size(); ++i) {
             const BoundCheck& c = m.checks[i];
             Finding f;
@@ -464,11 +511,20 @@ ScenarioResult ScenarioRunner::result() {
             f.where = "checks/" + std::to_string(i);
             f.level = c.level;
             CheckOutcome o;
-            try {
-                o = c.impl->run(ctx);
-            } catch (const std::exception& e) {
+            if (!m.check_errors[i].empty()) {
                 o.status = CheckOutcome::Status::harness_error;
-                o.reason = std::string("internal error: ") + e.what();
+                o.reason = m.check_errors[i];
+            } else {
+                try {
+                    o = c.impl->finish(ctx);
+                    r.latency.merge(m.res.latency);  // what finish() added
+                    m.res.latency = Histogram{};
+                    for (auto& sr : m.res.series) r.series.push_back(std::move(sr));
+                    m.res.series.clear();
+                } catch (const std::exception& e) {
+                    o.status = CheckOutcome::Status::harness_error;
+                    o.reason = std::string("internal error: ") + e.what();
+                }
             }
             switch (o.status) {
             case CheckOutcome::Status::pass: f.verdict = Verdict::pass; break;
@@ -499,9 +555,22 @@ ScenarioResult ScenarioRunner::result() {
         if (r.measurements.contains(key)) key = f.name + "_" + f.where.substr(f.where.find('/') + 1);
         r.measurements[key] = f.measurements;
     }
-    r.transcript = std::move(m.transcript);
-    m.transcript = Transcript{};
-    m.parsed.clear();
+    // The kept events become the transcript; evidence turns from event indices into
+    // positions in it (evidence that was not kept is left out).
+    r.transcript.recorded = m.store->size();
+    r.transcript.events = m.store->take();
+    auto position = [&r](std::size_t seq) -> std::optional<std::size_t> {
+        const auto& ev = r.transcript.events;
+        auto it = std::lower_bound(ev.begin(), ev.end(), seq, [](const Event& e, std::size_t s) { return e.seq < s; });
+        if (it == ev.end() || it->seq != seq) return std::nullopt;
+        return static_cast<std::size_t>(it - ev.begin());
+    };
+    for (auto& f : r.findings) {
+        std::vector<std::size_t> at;
+        for (std::size_t seq : f.evidence)
+            if (auto p = position(seq)) at.push_back(*p);
+        f.evidence = std::move(at);
+    }
     return r;
 }
 

@@ -1,4 +1,4 @@
-// Checks: pure functions over a finished transcript, and how a check type registers itself.
+// Checks: folds over the events of a run, and how a check type registers itself.
 #pragma once
 #include "pushcheck/engine/matcher.hpp"
 #include "pushcheck/engine/params.hpp"
@@ -11,17 +11,35 @@
 
 namespace pushcheck::engine {
 
-/// What a check sees: the transcript, parsed messages, the clients, and the result it may
-/// add charts and latency samples to.
+/// The events a check may read: every event while it is being recorded, and afterwards the
+/// ones the engine kept (a bounded window per client, evidence, and every event of the
+/// clients of a check that needs_transcript()). Indices count every recorded event.
+class EventLog {
+public:
+    virtual ~EventLog() = default;
+    /// The event recorded at `index`; a placeholder ("event not kept") once it was dropped.
+    virtual const Event& operator[](std::size_t index) const = 0;
+    virtual bool kept(std::size_t index) const = 0;
+    /// Events recorded so far (the next index).
+    virtual std::size_t size() const = 0;
+};
+
+/// What a check sees: the events, parsed messages, the clients, and the result it may add
+/// charts and latency samples to.
 class CheckContext {
 public:
     virtual ~CheckContext() = default;
-    virtual const Transcript& transcript() const = 0;
+    virtual const EventLog& events() const = 0;
     virtual const ClientTable& clients() const = 0;
-    /// Indices of every event of one client, in order.
+    /// Indices of the kept events of one client, in order (all of them for the clients of a
+    /// check that needs_transcript()). Valid in finish().
     virtual const std::vector<std::size_t>& events_of(ClientId id) const = 0;
-    /// The payload of a received event, parsed once (cached).
+    /// The payload of a received event, parsed once (cached while the event is kept).
     virtual const ParsedMessage& message(std::size_t index) = 0;
+    /// Keeps event `index` for the report (evidence) until release(); counted, so two
+    /// keeps need two releases. An event no longer kept is ignored.
+    virtual void keep(std::size_t index) = 0;
+    virtual void release(std::size_t index) = 0;
     virtual ScenarioResult& result() = 0;
 };
 
@@ -39,11 +57,19 @@ struct CheckOutcome {
     nlohmann::json measurements = nlohmann::json::object();
 };
 
-/// A check bound to a profile, ready to run over a transcript.
+/// A check bound to a profile for one run of a scenario. Checks are folds: observe() sees
+/// every event as it is recorded and keeps only the state it needs (counters, histograms,
+/// the few events that may become evidence), so memory does not grow with the run; finish()
+/// gives the answer once every step passed. A check that needs the whole transcript of its
+/// clients says so, and the engine then keeps every event of those clients.
 class Check {
 public:
     virtual ~Check() = default;
-    virtual CheckOutcome run(CheckContext& ctx) const = 0;
+    /// Called for every recorded event of every client, in order.
+    virtual void observe(CheckContext& /*ctx*/, std::size_t /*index*/) {}
+    virtual CheckOutcome finish(CheckContext& ctx) = 0;
+    /// True: every event of the check's clients is kept until finish().
+    virtual bool needs_transcript() const { return false; }
 };
 
 /// A check type: name, one-line description, parameters and factory. `targets` are the

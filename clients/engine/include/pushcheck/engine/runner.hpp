@@ -18,6 +18,10 @@ struct RunOptions {
     std::size_t max_message_bytes = 1 << 20;  // recorded for reasons; the driver enforces it
     int max_json_depth = 64;               // deeper JSON from the target is a finding
     std::string driver;                    // "async" / "sync": copied into the result
+    /// Events kept per client for the report besides evidence: its first keep_first and
+    /// its last keep_last (0 and 0: keep every event, as a short conformance run does anyway).
+    std::size_t keep_first = 8;
+    std::size_t keep_last = 24;
 };
 
 /// Runs one scenario bound to a profile. The driver calls start(), then on_event() for
@@ -45,10 +49,10 @@ public:
     std::optional<SteadyTime> next_deadline() const override;
     bool done() const override;
 
-    /// The events recorded so far (empty after result(), which moves them out).
-    const Transcript& transcript() const;
-    /// Runs the checks over the transcript and grades everything. Call once, after done():
-    /// the transcript moves into the result. Checks run only when every step passed.
+    /// Events recorded so far.
+    std::size_t recorded() const;
+    /// Finishes the checks and grades everything. Call once, after done(): the kept events
+    /// move into the result. Checks are graded only when every step passed.
     ScenarioResult result();
 
     /// Total time budget: the harness aborts the scenario as harness_error past this.

@@ -42,6 +42,7 @@ struct Event {
     std::string client;        // client name, e.g. "a" or "m3"
     int connection = 0;        // 0 for the first connection, +1 for every reconnect
     std::int64_t t_us = 0;     // steady clock, since scenario start
+    std::size_t seq = 0;       // set by the engine: its index among every event recorded in the scenario
     std::int64_t wall_us = 0;  // system clock, microseconds since the Unix epoch
     bool binary = false;       // sent/received: a binary frame
     std::string data;          // payload, reason or error text (may be capped, see size)
@@ -57,9 +58,15 @@ struct Event {
     std::int64_t duration_us = 0;  // flood: from its first write to its end
 };
 
-/// The record of one scenario run, in the order the engine received the events.
+/// The record of one scenario run, in the order the engine received the events. It holds
+/// the events the engine kept (each client's first and last ones, evidence, and everything
+/// of the clients of a check that needs it); `recorded` counts every event, and an event's
+/// `seq` tells where it stood among them.
 struct Transcript {
     std::vector<Event> events;
+    std::size_t recorded = 0;  // events recorded in the scenario (>= events.size())
+    /// True when some recorded events were not kept.
+    bool partial() const { return recorded > events.size(); }
 };
 
 } // namespace pushcheck::engine

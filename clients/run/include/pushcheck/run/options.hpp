@@ -20,6 +20,8 @@ struct RunOptions {
     std::vector<std::string> excludes;  // globs on ids to leave out
     int jobs = 0;                       // 0: every scenario at once
     double timeout_scale = 1.0;
+    /// Events kept per client besides evidence: the first 8 and the last N (0: every event).
+    std::size_t keep_events = 24;
     std::string driver = "async";       // async | sync | both
     std::string profile = "nowtime";
     std::vector<std::string> overrides; // key.path=value

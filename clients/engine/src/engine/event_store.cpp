@@ -1,0 +1,111 @@
+// EventStore: bounded event retention for a scenario run.
+#include "engine/event_store.hpp"
+
+#include <algorithm>
+
+namespace pushcheck::engine {
+
+namespace {
+
+const Event& not_kept() {
+    static const Event e = [] {
+        Event x;
+        x.kind = EventKind::error;
+        x.data = "(event not kept)";
+        return x;
+    }();
+    return e;
+}
+
+} // namespace
+
+EventStore::EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last)
+    : keep_first_(keep_first), keep_last_(keep_last), keep_everything_(keep_first == 0 && keep_last == 0),
+      clients_(clients) {}
+
+std::size_t EventStore::add(Event e, ClientId client) {
+    const std::size_t index = next_++;
+    e.seq = index;
+    Slot& s = slots_[index];
+    s.event = std::move(e);
+    if (keep_everything_ || client == kNoClient || client >= clients_.size()) return index;
+    PerClient& c = clients_[client];
+    if (c.all) return index;
+    if (c.first < keep_first_) {
+        ++c.first;
+        return index;
+    }
+    c.last.push_back(index);
+    return index;
+}
+
+const Event& EventStore::operator[](std::size_t index) const {
+    auto it = slots_.find(index);
+    return it == slots_.end() ? not_kept() : it->second.event;
+}
+
+bool EventStore::kept(std::size_t index) const { return slots_.count(index) != 0; }
+
+const ParsedMessage& EventStore::parsed(std::size_t index, const std::function<ParsedMessage(const Event&)>& parse) {
+    auto it = slots_.find(index);
+    if (it == slots_.end()) {
+        static const ParsedMessage none = parse(not_kept());
+        return none;
+    }
+    if (!it->second.parsed) it->second.parsed = std::make_unique<ParsedMessage>(parse(it->second.event));
+    return *it->second.parsed;
+}
+
+void EventStore::keep(std::size_t index) {
+    auto it = slots_.find(index);
+    if (it != slots_.end()) ++it->second.keeps;
+}
+
+void EventStore::release(std::size_t index) {
+    auto it = slots_.find(index);
+    if (it == slots_.end() || it->second.keeps == 0) return;
+    --it->second.keeps;
+    drop_if_unused(it);
+}
+
+void EventStore::keep_all(ClientId client) {
+    if (client >= clients_.size()) return;
+    clients_[client].all = true;
+    clients_[client].last.clear();
+}
+
+void EventStore::trim(ClientId client, std::size_t needed, const std::function<bool(std::size_t)>& pinned) {
+    if (keep_everything_ || client >= clients_.size()) return;
+    PerClient& c = clients_[client];
+    while (c.last.size() > keep_last_ && c.last.front() < needed) {
+        const std::size_t index = c.last.front();
+        c.last.pop_front();
+        auto it = slots_.find(index);
+        if (it == slots_.end()) continue;
+        if (pinned(index)) {
+            ++it->second.keeps;  // the engine still points at it: kept for good
+            continue;
+        }
+        it->second.window = false;
+        drop_if_unused(it);
+    }
+}
+
+void EventStore::drop_if_unused(std::unordered_map<std::size_t, Slot>::iterator it) {
+    if (it->second.keeps == 0 && !it->second.window) slots_.erase(it);
+}
+
+std::vector<Event> EventStore::take() {
+    std::vector<std::size_t> order;
+    order.reserve(slots_.size());
+    for (const auto& [i, s] : slots_) order.push_back(i);
+    std::sort(order.begin(), order.end());
+    std::vector<Event> out;
+    out.reserve(order.size());
+    for (std::size_t i : order) out.push_back(std::move(slots_[i].event));
+    slots_.clear();
+    for (auto& c : clients_) c.last.clear();
+    return out;
+}
+
+} // namespace pushcheck::engine
