@@ -87,12 +87,12 @@ TEST_CASE("structural errors name the JSON pointer", "[loader]") {
 TEST_CASE("unknown steps and checks list the known ones", "[loader]") {
     CHECK(load_error(with_steps(R"([{"step":"sleep","for_ms":1}, {"step":"sleep","for_ms":1}, {"step":"jion","client":"a"}])")) ==
           "x.json: /steps/2/step: unknown step \"jion\" (did you mean \"join\"?); known steps: close, discard, disconnect_abruptly, "
-          "expect, expect_close, expect_pong, expect_silence, flood, join, pause_reading, ping, receive, reconnect, "
+          "expect, expect_close, expect_pong, expect_silence, flood, hold, join, pause_reading, ping, receive, reconnect, "
           "resume_reading, send, sleep");
     std::string e = load_error(R"({"id": "a.b", "title": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}],
                                    "checks": [{"check": "latancy"}]})");
     CHECK(e == "x.json: /checks/0/check: unknown check \"latancy\" (did you mean \"latency\"?); known checks: broadcast, "
-               "interval, latency, ordering, stall_outcome");
+               "delivery, interval, latency, ordering, stall_outcome");
     CHECK(load_error(with_steps(R"([{"client":"a"}])")).find("x.json: /steps/0: missing \"step\" (known steps: close,") == 0);
 }
 
@@ -110,7 +110,7 @@ TEST_CASE("unknown keys, wrong types and missing parameters are errors", "[loade
     CHECK(load_error(with_steps(R"([{"step":"join","client":"b"}])")) ==
           "x.json: /steps/0/client: unknown client \"b\" (did you mean \"a\"?); clients: a, m (group m1..m3)");
     CHECK(load_error(with_steps(R"([{"step":"join","client":"a","expect":"maybe"}])")) ==
-          "x.json: /steps/0/expect: expected one of open, refused, any, got \"maybe\"");
+          "x.json: /steps/0/expect: expected one of open, refused, any, attempt, got \"maybe\"");
     CHECK(load_error(with_steps(R"([{"step":"receive","client":"a","match":{},"count":0}])")) ==
           "x.json: /steps/0/count: expected an integer >= 1, got 0");
     CHECK(load_error(with_steps(R"([{"step":"sleep","client":"a","for_ms":1}])")) ==
@@ -211,7 +211,7 @@ TEST_CASE("every step and check type is registered, with a description", "[loade
         CHECK_FALSE(text.empty());
     }
     CHECK(steps == std::vector<std::string>{"close", "discard", "disconnect_abruptly", "expect", "expect_close",
-                                            "expect_pong", "expect_silence", "flood", "join", "pause_reading", "ping",
+                                            "expect_pong", "expect_silence", "flood", "hold", "join", "pause_reading", "ping",
                                             "receive", "reconnect", "resume_reading", "send", "sleep"});
-    CHECK(checks == std::vector<std::string>{"broadcast", "interval", "latency", "ordering", "stall_outcome"});
+    CHECK(checks == std::vector<std::string>{"broadcast", "delivery", "interval", "latency", "ordering", "stall_outcome"});
 }

@@ -165,6 +165,7 @@ struct ScenarioRunner::Impl final : StepContext {
             for (ClientId id : s.targets) {
                 tasks.push_back(s.impl->make_task(id));
                 tasks.back()->client = id;
+                tasks.back()->ordinal = tasks.size() - 1;
             }
         }
         armed.resize(tasks.size());
@@ -346,7 +347,7 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
             if (info->name == "reconnect" && !joined[id])
                 throw ConfigError(file, ptr + "/client", "reconnect of client \"" + m.table.name(id) + "\" before any join of it");
         }
-        budget_us += b.impl->budget(m.options.timeout_scale).count();
+        budget_us += b.impl->budget(m.options.timeout_scale, std::max<std::size_t>(1, b.targets.size())).count();
         m.steps.push_back(std::move(b));
     }
     if (scenario.checks.is_array())
@@ -407,6 +408,10 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
     m.now_ = std::max(m.now_, now);
     event.t_us = micros(m.now_ - m.t0);
     auto id = m.table.find(event.client);
+    // A handshake's outcome carries how long it took since the connect went out.
+    if (id && (event.kind == EventKind::connected || event.kind == EventKind::connect_failed) &&
+        event.connection == m.clients[*id].connection && !event.flood)
+        event.duration_us = micros(m.now_ - m.clients[*id].connect_sent);
     const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
         m.observe(idx);

@@ -51,6 +51,10 @@ public:
     explicit StepOf(Config c) : config_(std::move(c)) {}
     std::unique_ptr<Task> make_task(ClientId) const override { return std::make_unique<TaskT>(config_); }
     std::chrono::microseconds budget(double scale) const override { return config_.budget(scale); }
+    std::chrono::microseconds budget(double scale, std::size_t clients) const override {
+        if constexpr (requires { config_.budget(scale, clients); }) return config_.budget(scale, clients);
+        else return config_.budget(scale);
+    }
 
 private:
     Config config_;

@@ -20,6 +20,8 @@ std::unique_ptr<Step> make(const Params& p) {
     c.target = std::move(target);
     c.within_ms = p.number_or_profile("within_ms", "timeouts.connect_ms");
     c.expect = ConnectConfig::parse_expect(p);
+    c.ramp_per_s = p.number_or("ramp_per_s", 0);
+    if (c.ramp_per_s < 0) p.fail("ramp_per_s", "expected a number of connections per second >= 0");
     return std::make_unique<StepOf<ConnectConfig, ConnectTask>>(std::move(c));
 }
 
@@ -31,8 +33,9 @@ const StepInfo kJoin{
      {"headers", ParamType::headers},
      {"subprotocols", ParamType::strings},
      {"within_ms", ParamType::duration},
-     {"expect", ParamType::choice, false, {"open", "refused", "any"}},
-     {"recv_buffer", ParamType::integer, false, {}, 1024}},
+     {"expect", ParamType::choice, false, {"open", "refused", "any", "attempt"}},
+     {"recv_buffer", ParamType::integer, false, {}, 1024},
+     {"ramp_per_s", ParamType::number, false, {}, 0}},
     nullptr,
     &make,
 };

@@ -15,7 +15,7 @@ const StepInfo kReconnect{
     "reconnect",
     "drop the connection if open and join the same path again under the same name (a new connection number)",
     true,
-    {{"within_ms", ParamType::duration}, {"expect", ParamType::choice, false, {"open", "refused", "any"}}},
+    {{"within_ms", ParamType::duration}, {"expect", ParamType::choice, false, {"open", "refused", "any", "attempt"}}},
     nullptr,
     &make,
 };

@@ -55,6 +55,7 @@ struct ClientState {
     std::string last_ping;
     std::shared_ptr<const JoinTarget> join;  // the last join, for reconnect
     std::uint32_t task = ~std::uint32_t{0};  // running task of the current step
+    SteadyTime connect_sent{};               // when the current connection's connect went out
 
     /// Starts a new connection: resets everything that belongs to the old one.
     void begin_connection();
@@ -96,6 +97,7 @@ public:
     virtual TaskStatus on_deadline(StepContext& ctx) = 0;
 
     ClientId client = kNoClient;
+    std::size_t ordinal = 0;  // this task's position among the step's clients (0, 1, ...)
     std::optional<SteadyTime> deadline;
 };
 
@@ -106,6 +108,10 @@ public:
     virtual std::unique_ptr<Task> make_task(ClientId client) const = 0;
     /// The longest this step may take with the given timeout scale (for the scenario budget).
     virtual std::chrono::microseconds budget(double timeout_scale) const = 0;
+    /// The same for `clients` clients (a ramp takes longer with more of them).
+    virtual std::chrono::microseconds budget(double timeout_scale, std::size_t /*clients*/) const {
+        return budget(timeout_scale);
+    }
 };
 
 /// A step type: its name, one-line description, parameters and factory.

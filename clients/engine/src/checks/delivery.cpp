@@ -1,0 +1,248 @@
+// delivery: every push the schedule promised arrived, once: the load figures of a run.
+#include "checks/common.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace pushcheck::engine::checks {
+namespace {
+
+// A fold over every client's connections. A connection is owed one push per interval from
+// its handshake until it ends; a connection the server ended (or that broke) is owed pushes
+// until the client's next connection or the end of the run, so a stalled or crashing server
+// cannot hide behind fewer samples. The tolerance absorbs the phase of the server's tick and a push in flight.
+class DeliveryCheck : public Check {
+public:
+    std::vector<char> is_target;  // by client id
+    std::size_t targets = 0;
+    PatternPtr match;
+    nlohmann::json::json_pointer key;
+    double interval_ms = 0, tolerance_ms = 0;
+    std::int64_t max_missed = 0;
+
+    void observe(CheckContext& ctx, std::size_t idx) override {
+        const Event& e = ctx.events()[idx];
+        last_us_ = std::max(last_us_, e.t_us);
+        auto id = ctx.clients().find(e.client);
+        if (!id || !is_target[*id]) return;
+        if (per_.empty()) per_.resize(is_target.size());
+        PerClient& c = per_[*id];
+        switch (e.kind) {
+        case EventKind::connected:
+            close_connection(c, last_us_);
+            if (c.ended_by_server) {  // owed until this new connection
+                missed_ += owed(c.ended_since, e.t_us, c.ended_pushes);
+                c.ended_by_server = false;
+            }
+            c.open = true;
+            c.connection = e.connection;
+            c.since_us = e.t_us;
+            c.pushes = 0;
+            c.last_key.clear();
+            if (!c.ever_connected) ++clients_connected_;
+            c.ever_connected = true;
+            ++connections_;
+            connect_.add(e.duration_us);
+            second(e.t_us).connected_delta += 1;
+            break;
+        case EventKind::connect_failed: ++connect_failed_; break;
+        case EventKind::closed:
+            if (!c.open || e.connection != c.connection) break;
+            if (by_client(e)) {
+                close_connection(c, e.t_us);
+            } else {
+                ++disconnects_[cause(e)];
+                c.ended_by_server = true;
+                close_connection(c, -1);  // owed pushes until the end of the run
+            }
+            second(e.t_us).connected_delta -= 1;
+            break;
+        case EventKind::received: {
+            if (!c.open || e.connection != c.connection) break;
+            const ParsedMessage& m = ctx.message(idx);
+            if (!match->matches(m)) break;
+            ++received_;
+            ++c.pushes;
+            Second& s = second(e.t_us);
+            ++s.pushes;
+            std::string k;
+            if (m.kind == ParsedMessage::Kind::json) {
+                try {
+                    if (m.value.contains(key)) {
+                        const auto& v = m.value.at(key);
+                        k = v.is_string() ? v.get<std::string>() : v.dump();
+                        if (v.is_string())
+                            if (auto ts = parse_iso8601_utc(v.get_ref<const std::string&>()); ts && e.wall_us >= *ts) {
+                                latency_.add(e.wall_us - *ts);
+                                s.latency.add(e.wall_us - *ts);
+                            }
+                    }
+                } catch (const nlohmann::json::exception&) {
+                }
+            }
+            if (!k.empty() && k == c.last_key) {
+                if (duplicates_++ == 0) {
+                    first_duplicate_ = idx;
+                    ctx.keep(idx);
+                }
+            }
+            c.last_key = std::move(k);
+            break;
+        }
+        default: break;
+        }
+    }
+
+    CheckOutcome finish(CheckContext&) override {
+        if (per_.empty()) per_.resize(is_target.size());
+        for (auto& c : per_) close_connection(c, last_us_);
+        for (auto& c : per_)
+            if (c.ended_by_server) missed_ += owed(c.ended_since, last_us_, c.ended_pushes);
+
+        CheckOutcome o;
+        auto& m = o.measurements;
+        m["clients"] = {{"total", targets}, {"connected", clients_connected_}, {"failed", targets - clients_connected_}};
+        m["connections"] = {{"opened", connections_}, {"failed", connect_failed_}};
+        m["messages"] = {{"received", received_}, {"missed", missed_}, {"duplicates", duplicates_}};
+        auto q = [](const Histogram& h, double p) { return h.count() ? h.quantile(p) : 0; };
+        m["latency_us"] = {{"samples", latency_.count()}, {"p50", q(latency_, 0.5)},   {"p90", q(latency_, 0.9)},
+                           {"p99", q(latency_, 0.99)},    {"p999", q(latency_, 0.999)}, {"max", latency_.max()}};
+        m["connect_us"] = {{"p50", q(connect_, 0.5)}, {"p99", q(connect_, 0.99)}, {"max", connect_.max()}};
+        nlohmann::json causes = nlohmann::json::object();
+        for (const auto& [k, n] : disconnects_) causes[k] = n;
+        m["disconnects"] = std::move(causes);
+        nlohmann::json series = nlohmann::json::array();
+        std::int64_t connected = 0;
+        for (std::size_t s = 0; s < seconds_.size(); ++s) {
+            connected += seconds_[s].connected_delta;
+            series.push_back({{"t_s", s},
+                              {"connected", connected},
+                              {"pushes", seconds_[s].pushes},
+                              {"p99_us", q(seconds_[s].latency, 0.99)}});
+        }
+        m["per_second"] = std::move(series);
+        m["interval_ms"] = util::round3(interval_ms);
+
+        const std::uint64_t failed = targets - clients_connected_;
+        if (failed > 0) {
+            o.status = CheckOutcome::Status::fail;
+            o.reason = fmt::format("{} of {} clients never connected ({} failed handshakes)", failed, targets, connect_failed_);
+            return o;
+        }
+        if (missed_ > static_cast<std::uint64_t>(max_missed)) {
+            o.status = CheckOutcome::Status::fail;
+            o.reason = fmt::format("{} pushes missed against the schedule of one every {} ms ({} received by {} clients{})",
+                                   missed_, util::num(interval_ms), received_, targets,
+                                   disconnects_.empty() ? "" : fmt::format("; {} disconnected by the server", disconnected()));
+            return o;
+        }
+        if (duplicates_ > 0) {
+            o.status = CheckOutcome::Status::fail;
+            o.reason = fmt::format("{} pushes arrived twice in a row at the same client", duplicates_);
+            o.evidence = {first_duplicate_};
+            return o;
+        }
+        o.status = CheckOutcome::Status::pass;
+        return o;
+    }
+
+private:
+    struct PerClient {
+        bool open = false, ever_connected = false, ended_by_server = false;
+        int connection = 0;
+        std::int64_t since_us = 0, pushes = 0;
+        std::int64_t ended_since = 0, ended_pushes = 0;  // the connection the server ended
+        std::string last_key;
+    };
+    struct Second {
+        std::int64_t connected_delta = 0;
+        std::uint64_t pushes = 0;
+        Histogram latency;
+    };
+
+    static bool by_client(const Event& e) {
+        return e.data.rfind("aborted by the client", 0) == 0 || (!e.by_peer && e.close_code != 0);
+    }
+    static std::string cause(const Event& e) {
+        if (e.close_code != 0) return fmt::format("close {}", e.close_code);
+        return "no close frame";
+    }
+    std::uint64_t disconnected() const {
+        std::uint64_t n = 0;
+        for (const auto& [k, v] : disconnects_) n += v;
+        return n;
+    }
+    /// Pushes owed to a connection open from `since` to `until` that received `got`.
+    std::uint64_t owed(std::int64_t since, std::int64_t until, std::int64_t got) const {
+        const double span_ms = static_cast<double>(until - since) / 1000.0 - tolerance_ms;
+        if (span_ms <= 0) return 0;
+        const auto due = static_cast<std::int64_t>(span_ms / interval_ms);
+        return due > got ? static_cast<std::uint64_t>(due - got) : 0;
+    }
+    /// Ends the open connection at `until_us` (-1: the server ended it, settled in finish()).
+    void close_connection(PerClient& c, std::int64_t until_us) {
+        if (!c.open) return;
+        c.open = false;
+        if (until_us < 0) {
+            c.ended_since = c.since_us;
+            c.ended_pushes = c.pushes;
+            return;
+        }
+        missed_ += owed(c.since_us, until_us, c.pushes);
+    }
+    Second& second(std::int64_t t_us) {
+        const auto s = static_cast<std::size_t>(std::max<std::int64_t>(0, t_us / 1'000'000));
+        if (seconds_.size() <= s) seconds_.resize(s + 1);
+        return seconds_[s];
+    }
+
+    std::vector<PerClient> per_;
+    std::vector<Second> seconds_;
+    std::map<std::string, std::uint64_t> disconnects_;
+    Histogram latency_, connect_;
+    std::uint64_t clients_connected_ = 0, connections_ = 0, connect_failed_ = 0, received_ = 0, missed_ = 0,
+                  duplicates_ = 0;
+    std::size_t first_duplicate_ = 0;
+    std::int64_t last_us_ = 0;
+};
+
+std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, const ClientTable& clients) {
+    auto c = std::make_unique<DeliveryCheck>();
+    c->is_target.assign(clients.size(), 0);
+    for (ClientId id : targets) c->is_target[id] = 1;
+    c->targets = targets.size();
+    c->match = p.pattern_or_profile("match", "push.match");
+    const std::string key = p.string_or_profile("key", "push.timestamp_pointer");
+    try {
+        c->key = nlohmann::json::json_pointer(key);
+    } catch (const nlohmann::json::exception&) {
+        p.fail("key", "expected a JSON pointer such as \"/data\", got \"" + key + "\"");
+    }
+    c->interval_ms = p.number_or_profile("interval_ms", "push.interval_ms");
+    if (c->interval_ms <= 0) p.fail("interval_ms", "expected a number > 0");
+    const double pct = p.number_or_profile("tolerance_pct", "push.tolerance_pct");
+    const double min_ms = p.number_or_profile("tolerance_min_ms", "push.tolerance_min_ms");
+    c->tolerance_ms = std::max(c->interval_ms * pct / 100.0, min_ms);
+    c->max_missed = p.integer_or("max_missed", 0);
+    if (c->max_missed < 0) p.fail("max_missed", "expected an integer >= 0");
+    return c;
+}
+
+const CheckInfo kDelivery{
+    "delivery",
+    "every client connected and got one push per interval while connected (and, when the server dropped it, "
+    "until the end), none twice in a row: clients, messages received/missed/duplicates, latency, a per-second series",
+    {{"match", ParamType::pattern},
+     {"key", ParamType::pointer},
+     {"interval_ms", ParamType::duration},
+     {"tolerance_pct", ParamType::number, false, {}, 0},
+     {"tolerance_min_ms", ParamType::duration},
+     {"max_missed", ParamType::integer, false, {}, 0}},
+    nullptr,
+    &make,
+};
+
+} // namespace
+PUSHCHECK_REGISTER_CHECK(kDelivery);
+} // namespace pushcheck::engine::checks

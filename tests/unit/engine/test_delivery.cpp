@@ -1,0 +1,152 @@
+// The load-run pieces: hold, join's ramp and "attempt", and the delivery check.
+#include "fake.hpp"
+
+using namespace pushcheck::test;
+
+namespace {
+
+// `n` clients join (ramp `ramp` per second, expect attempt), are held `hold_ms`, graded by delivery.
+json load_scenario(int n, double ramp, int hold_ms, json delivery = json::object()) {
+    delivery["check"] = "delivery";
+    delivery["client"] = "c";
+    json join = {{"step", "join"}, {"client", "c"}, {"expect", "attempt"}};
+    if (ramp > 0) join["ramp_per_s"] = ramp;
+    return {{"clients", {{{"name", "c"}, {"count", n}}}},
+            {"steps", {join, {{"step", "hold"}, {"client", "c"}, {"for_ms", hold_ms}, {"allow_disconnect", true}}}},
+            {"checks", {delivery}}};
+}
+
+// Profile interval 100 ms, tolerance max(25 %, 50 ms) = 50 ms.
+Profile fast_profile() {
+    Profile p = test_profile();
+    p.values["push"]["interval_ms"] = 100;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("join with ramp_per_s spreads the connects over time", "[steps][join][ramp]") {
+    Fake f(load_scenario(4, 10, 1000), fast_profile());
+    f.start();
+    CHECK(f.of_kind(Command::Kind::connect).size() == 1);  // c1 at once
+    f.advance(100ms);
+    CHECK(f.of_kind(Command::Kind::connect).size() == 2);  // c2 after 1/10 s
+    f.advance(200ms);
+    CHECK(f.of_kind(Command::Kind::connect).size() == 4);
+    f.accept_all();
+}
+
+TEST_CASE("expect attempt passes whatever the handshake's outcome", "[steps][join][attempt]") {
+    Fake f(load_scenario(3, 0, 300), fast_profile());
+    f.start();
+    f.to_accept.clear();
+    f.connected("c1");
+    f.connect_failed("c2", 0, "connection refused");
+    f.closed("c3", 0, false, "connection reset by peer");
+    f.advance(400ms);
+    auto r = f.result();
+    CHECK(finding(r, "steps/0").verdict == Verdict::pass);
+    const Finding& d = finding(r, "checks/0");
+    CHECK(d.verdict == Verdict::fail);
+    CHECK(d.reason == "2 of 3 clients never connected (1 failed handshakes)");
+    CHECK(d.measurements["clients"]["connected"] == 1);
+    CHECK(d.measurements["clients"]["failed"] == 2);
+}
+
+TEST_CASE("delivery: every push on schedule passes with the load figures", "[checks][delivery]") {
+    Fake f(load_scenario(2, 0, 1050), fast_profile());
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 10; ++k) {
+        f.advance(100ms);
+        f.push("c1", 3ms);
+        f.push("c2", 5ms);
+    }
+    f.advance(200ms);
+    auto r = f.result();
+    const Finding& d = finding(r, "checks/0");
+    INFO(d.reason << " " << d.measurements.dump());
+    CHECK(d.verdict == Verdict::pass);
+    CHECK(d.measurements["messages"]["received"] == 20);
+    CHECK(d.measurements["messages"]["missed"] == 0);
+    CHECK(d.measurements["messages"]["duplicates"] == 0);
+    CHECK(d.measurements["latency_us"]["max"] == 5000);
+    CHECK(d.measurements["latency_us"]["p50"] >= 3000);  // a histogram bucket's upper bound: < 3.2 % above
+    CHECK(d.measurements["latency_us"]["p50"] < 3100);
+    CHECK(d.measurements["clients"]["connected"] == 2);
+    REQUIRE(d.measurements["per_second"].size() == 2);
+    CHECK(d.measurements["per_second"][0]["pushes"] == 18);
+    CHECK(d.measurements["per_second"][0]["connected"] == 2);
+}
+
+TEST_CASE("delivery: a client that stops getting pushes counts every one it missed", "[checks][delivery]") {
+    Fake f(load_scenario(2, 0, 1050), fast_profile());
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 10; ++k) {
+        f.advance(100ms);
+        f.push("c1");
+        if (k < 3) f.push("c2");  // c2 is stalled after 3 pushes, still connected
+    }
+    f.advance(200ms);
+    auto r = f.result();
+    const Finding& d = finding(r, "checks/0");
+    CHECK(d.verdict == Verdict::fail);
+    INFO(d.measurements.dump());
+    // The run's last event is c1's tenth push at 1000 ms: 1000 - 50 ms tolerance owes 9 to c2.
+    CHECK(d.measurements["messages"]["missed"] == 6);
+    CHECK(d.reason.rfind("6 pushes missed against the schedule of one every 100 ms", 0) == 0);
+}
+
+TEST_CASE("delivery: a client the server dropped is owed pushes until the end of the run", "[checks][delivery]") {
+    Fake f(load_scenario(2, 0, 1050), fast_profile());
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 10; ++k) {
+        f.advance(100ms);
+        f.push("c1");
+        if (k < 2) f.push("c2");
+        if (k == 2) f.closed("c2", 1008, true, "slow consumer");
+    }
+    f.advance(200ms);
+    auto r = f.result();
+    const Finding& d = finding(r, "checks/0");
+    CHECK(d.verdict == Verdict::fail);
+    INFO(d.measurements.dump());
+    CHECK(d.measurements["messages"]["missed"] == 7);  // 9 owed, 2 received
+    CHECK(d.measurements["disconnects"]["close 1008"] == 1);
+    CHECK(d.reason.find("1 disconnected by the server") != std::string::npos);
+}
+
+TEST_CASE("delivery: the same push twice in a row is a duplicate", "[checks][delivery]") {
+    Fake f(load_scenario(1, 0, 550), fast_profile());
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 5; ++k) {
+        f.advance(100ms);
+        f.push("c1");
+        if (k == 2) f.push("c1");  // same wall time: same timestamp
+    }
+    f.advance(100ms);
+    auto r = f.result();
+    const Finding& d = finding(r, "checks/0");
+    CHECK(d.verdict == Verdict::fail);
+    CHECK(d.measurements["messages"]["duplicates"] == 1);
+    CHECK(d.reason == "1 pushes arrived twice in a row at the same client");
+    REQUIRE(d.evidence.size() == 1);
+}
+
+TEST_CASE("hold consumes messages and fails when the connection ends unless allowed", "[steps][hold]") {
+    json sc = {{"clients", {{{"name", "a"}}}},
+               {"steps", {{{"step", "join"}, {"client", "a"}}, {{"step", "hold"}, {"client", "a"}, {"for_ms", 500}}}}};
+    Fake f(sc, fast_profile());
+    f.start();
+    f.accept_all();
+    f.advance(100ms);
+    f.push("a");
+    f.closed("a", 1001, true, "going away");
+    auto r = f.result();
+    const Finding& h = finding(r, "steps/1");
+    CHECK(h.verdict == Verdict::fail);
+    CHECK(h.reason == "a: the connection ended (code 1001, clean: going away) while it was held");
+}
