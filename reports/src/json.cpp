@@ -15,6 +15,12 @@
 namespace pushcheck::reports {
 
 namespace {
+/// The top-level members `pushcheck load` adds (objects; see results.schema.json).
+constexpr const char* kLoadKeys[] = {"clients", "connections", "messages", "latency_us", "connect_us",
+                                     "disconnects", "harness", "load"};
+} // namespace
+
+namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
@@ -538,6 +544,11 @@ public:
             }
             r.interrupted = std::move(x);
         }
+        for (const char* key : kLoadKeys)
+            if (const json* v = opt(doc, key)) {
+                object(*v, std::string("/") + key);
+                r.load[key] = *v;
+            }
         if (const json* sv = opt(doc, "server")) {
             const std::string sp = "/server";
             object(*sv, sp);
@@ -595,6 +606,7 @@ void write_json(const RunResult& run, std::ostream& out) {
         for (const auto& u : run.interrupted->unfinished) unfinished.push_back({{"id", u.id}, {"driver", u.driver}});
         doc["interrupted"] = {{"signal", run.interrupted->signal}, {"unfinished", std::move(unfinished)}};
     }
+    for (const auto& [key, value] : run.load.items()) doc[key] = ordered_json(value);  // pushcheck load's figures
     if (run.server)
         doc["server"] = {{"command", run.server->command},
                          {"pid", run.server->pid},

@@ -1,5 +1,6 @@
 #include "pushcheck/run/app.hpp"
 
+#include "load.hpp"
 #include "run.hpp"
 
 #include <CLI/CLI.hpp>
@@ -34,6 +35,36 @@ void add_report_options(CLI::App& cmd, RunOptions& o) {
     cmd.add_flag("-v,--verbose", o.verbose, "Also print transcripts");
 }
 
+// The target, driver and run options `run` and `load` share; returns the --target option.
+CLI::Option* add_target_options(CLI::App& cmd, RunOptions& o) {
+    CLI::Option* target_opt = cmd.add_option(
+        "--target", o.target,
+        "ws[s]://[user:password@]host:port[/prefix][?query] (default: start the embedded reference server)");
+    cmd.add_option("--ca-file", o.ca_file, "wss: trust the CA certificates in this PEM file")->check(CLI::ExistingFile);
+    cmd.add_flag("--insecure", o.insecure, "wss: do not verify the server certificate");
+    cmd.add_option("--header", o.headers, "Add 'Name: value' to every handshake (repeatable)");
+    add_suite_options(cmd, o);
+    cmd.add_option("--jobs", o.jobs, "Scenarios run at once (0: all)")->check(CLI::NonNegativeNumber);
+    cmd.add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::Range(0.01, 1000.0));
+    cmd.add_option("--keep-events", o.keep_events,
+                    "Events kept per client for the reports: its first 8, its last N and the evidence "
+                    "(0: every event; default 24). Measurements always cover every event")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
+    cmd.add_option("--driver", o.driver, "Client driver: async, sync or both")
+        ->check(CLI::IsMember({"async", "sync", "both"}));
+    cmd.add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+    cmd.add_option("--embedded-interval-ms", o.embedded_interval_ms,
+                    "Push interval of the embedded reference server")->check(CLI::Range(10, 60000));
+    cmd.add_option("--server-cmd", o.server_cmd,
+                    "Start the server under test with this shell command, wait until --target accepts "
+                    "connections, and stop it (SIGTERM, then SIGKILL) after the run");
+    cmd.add_option("--server-timeout-ms", o.server_timeout_ms,
+                    "How long the --server-cmd server may take to accept connections (default 30000)")
+        ->check(CLI::Range(100, 600000));
+    return target_opt;
+}
+
 // Edit distance, for "did you mean" on a mistyped command.
 std::size_t distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -61,7 +92,7 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
 
     RunOptions o;
     o.handle_signals = handle_signals;
-    static const std::vector<std::string> commands = {"run", "list", "validate", "report"};
+    static const std::vector<std::string> commands = {"run", "load", "list", "validate", "report"};
     // The first word that is not an option must be a command: name a mistyped one.
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
         std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
@@ -71,36 +102,31 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
         for (const auto& c : commands)
             if (auto d = distance(args[0], c); d < best_d) best_d = d, best = c;
         if (!best.empty()) err << "; did you mean '" << best << "'?";
-        err << "\nCommands: run, list, validate, report. Run 'pushcheck --help' for usage.\n";
+        err << "\nCommands: run, load, list, validate, report. Run 'pushcheck --help' for usage.\n";
         return exit_usage;
     }
     auto* run = app.add_subcommand("run", "Run the conformance suite against a target (default: the embedded reference server)");
-    auto* target_opt = run->add_option(
-        "--target", o.target,
-        "ws[s]://[user:password@]host:port[/prefix][?query] (default: start the embedded reference server)");
-    run->add_option("--ca-file", o.ca_file, "wss: trust the CA certificates in this PEM file")->check(CLI::ExistingFile);
-    run->add_flag("--insecure", o.insecure, "wss: do not verify the server certificate");
-    run->add_option("--header", o.headers, "Add 'Name: value' to every handshake (repeatable)");
-    add_suite_options(*run, o);
-    run->add_option("--jobs", o.jobs, "Scenarios run at once (0: all)")->check(CLI::NonNegativeNumber);
-    run->add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::Range(0.01, 1000.0));
-    run->add_option("--keep-events", o.keep_events,
-                    "Events kept per client for the reports: its first 8, its last N and the evidence "
-                    "(0: every event; default 24). Measurements always cover every event")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
-    run->add_option("--driver", o.driver, "Client driver: async, sync or both")
-        ->check(CLI::IsMember({"async", "sync", "both"}));
-    run->add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
-    run->add_option("--embedded-interval-ms", o.embedded_interval_ms,
-                    "Push interval of the embedded reference server")->check(CLI::Range(10, 60000));
-    run->add_option("--server-cmd", o.server_cmd,
-                    "Start the server under test with this shell command, wait until --target accepts "
-                    "connections, and stop it (SIGTERM, then SIGKILL) after the run");
-    run->add_option("--server-timeout-ms", o.server_timeout_ms,
-                    "How long the --server-cmd server may take to accept connections (default 30000)")
-        ->check(CLI::Range(100, 600000));
+    CLI::Option* target_opt = add_target_options(*run, o);
     add_report_options(*run, o);
+
+    LoadOptions lo;
+    auto* load = app.add_subcommand(
+        "load", "Load test: N clients join, are held and judged by delivery and latency (the same engine and reports)");
+    CLI::Option* load_target_opt = add_target_options(*load, o);
+    load->add_option("--clients", lo.clients, "Clients to connect")->required()->check(CLI::Range(1, 1000000));
+    load->add_option("--rooms", lo.rooms,
+                     "Rooms to spread the clients over, e.g. /nowtime or '/room-{1..100}' (repeatable; default: the "
+                     "profile's first room)");
+    load->add_option("--ramp", lo.ramp, "Connections per second per room (default 0: all at once)")
+        ->check(CLI::Range(0.0, 1e6));
+    load->add_option("--duration", lo.duration_s, "Seconds the clients are held (default 10)")->check(CLI::Range(0.1, 86400.0));
+    load->add_option("--churn", lo.churn,
+                     "Share of clients that leave with the close request and rejoin, then drop and rejoin (0-1)")
+        ->check(CLI::Range(0.0, 1.0));
+    load->add_option("--max-missed", lo.max_missed, "Missed pushes tolerated before the run fails (default 0)")
+        ->check(CLI::NonNegativeNumber);
+    load->add_flag("--print-scenario", lo.print_scenario, "Print the scenario this load test runs, and exit");
+    add_report_options(*load, o);
 
     std::string format = "text";
     auto* list = app.add_subcommand("list", "Print the scenarios (id, level, title)");
@@ -135,8 +161,8 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
         return exit_usage;
     }
 
-    if (*run) {
-        o.target_given = target_opt->count() > 0;
+    if (*run || *load) {
+        o.target_given = (*run ? target_opt : load_target_opt)->count() > 0;
         if (o.target_given && blank(o.target)) {
             err << "pushcheck: --target is empty (an unset variable?); give a ws:// or wss:// URL, or leave "
                    "--target out to test the embedded reference server\n";
@@ -159,6 +185,7 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     try {
         if (*run) return run_command(o, style, out, err);
+        if (*load) return load_command(o, lo, style, out, err);
         if (*list) return list_command(o, format, out, err);
         if (*validate) return validate_command(o, files, out, err);
         if (*report) return report_command(o, results, style, out, err);

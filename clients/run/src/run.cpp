@@ -1,4 +1,5 @@
 #include "run.hpp"
+#include "load.hpp"
 
 #include "embedded.hpp"
 #include "server_process.hpp"
@@ -287,8 +288,10 @@ struct RunState {
     }
 
     int finish(engine::RunResult& result, int code) {
+        if (o.load_figures) add_load_figures(result, o.load_options, o.load_rooms);
         write_reports(result, o, err, code);
         reports::print_summary(result, console(), out);
+        if (o.load_figures && !o.quiet) print_load_figures(result, out);
         auto [first, all_404] = failure_hint(result);
         if (result.target_unreachable)
             err << "pushcheck: target unreachable: no WebSocket connection to " << target.url.str()

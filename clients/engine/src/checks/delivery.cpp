@@ -39,6 +39,7 @@ public:
             c.connection = e.connection;
             c.since_us = e.t_us;
             c.pushes = 0;
+            c.asked_to_leave = false;
             c.last_key.clear();
             if (!c.ever_connected) ++clients_connected_;
             c.ever_connected = true;
@@ -47,9 +48,13 @@ public:
             second(e.t_us).connected_delta += 1;
             break;
         case EventKind::connect_failed: ++connect_failed_; break;
+        case EventKind::sent:
+            // A close frame or a message (the close request) before the server's close: the client's choice.
+            if (c.open && e.connection == c.connection && !e.flood) c.asked_to_leave = true;
+            break;
         case EventKind::closed:
             if (!c.open || e.connection != c.connection) break;
-            if (by_client(e)) {
+            if (by_client(e) || (c.asked_to_leave && e.clean)) {
                 close_connection(c, e.t_us);
             } else {
                 ++disconnects_[cause(e)];
@@ -94,11 +99,12 @@ public:
         }
     }
 
-    CheckOutcome finish(CheckContext&) override {
+    CheckOutcome finish(CheckContext& ctx) override {
         if (per_.empty()) per_.resize(is_target.size());
-        for (auto& c : per_) close_connection(c, last_us_);
+        const std::int64_t end_us = std::max(last_us_, ctx.now_us());  // when the steps ended
+        for (auto& c : per_) close_connection(c, end_us);
         for (auto& c : per_)
-            if (c.ended_by_server) missed_ += owed(c.ended_since, last_us_, c.ended_pushes);
+            if (c.ended_by_server) missed_ += owed(c.ended_since, end_us, c.ended_pushes);
 
         CheckOutcome o;
         auto& m = o.measurements;
@@ -150,6 +156,7 @@ public:
 private:
     struct PerClient {
         bool open = false, ever_connected = false, ended_by_server = false;
+        bool asked_to_leave = false;  // it sent something (the close request, a close frame) on this connection
         int connection = 0;
         std::int64_t since_us = 0, pushes = 0;
         std::int64_t ended_since = 0, ended_pushes = 0;  // the connection the server ended

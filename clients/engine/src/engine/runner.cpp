@@ -277,6 +277,7 @@ struct CheckCtx final : CheckContext {
     explicit CheckCtx(ScenarioRunner::Impl& impl) : m(impl) {}
     const EventLog& events() const override { return *m.store; }
     const ClientTable& clients() const override { return m.table; }
+    std::int64_t now_us() const override { return micros((m.finished ? m.t_end : m.now_) - m.t0); }
     const std::vector<std::size_t>& events_of(ClientId id) const override { return by_client.at(id); }
     const ParsedMessage& message(std::size_t index) override { return m.message(index); }
     void keep(std::size_t index) override { m.store->keep(index); }

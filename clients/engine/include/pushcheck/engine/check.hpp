@@ -31,6 +31,8 @@ public:
     virtual ~CheckContext() = default;
     virtual const EventLog& events() const = 0;
     virtual const ClientTable& clients() const = 0;
+    /// Microseconds since the scenario started; in finish(), when its steps ended.
+    virtual std::int64_t now_us() const = 0;
     /// Indices of the kept events of one client, in order (all of them for the clients of a
     /// check that needs_transcript()). Valid in finish().
     virtual const std::vector<std::size_t>& events_of(ClientId id) const = 0;

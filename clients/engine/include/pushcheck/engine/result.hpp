@@ -110,6 +110,9 @@ struct RunResult {
     std::vector<std::string> dialled;        // the room URLs dialled (credentials and query values redacted)
     std::optional<Interruption> interrupted; // set when a signal stopped the run
     std::optional<ServerProcess> server;     // set with --server-cmd
+    /// `pushcheck load`: the run's load figures (clients, messages, latency_us, harness, ...),
+    /// written as top-level members of the results document. Empty otherwise.
+    nlohmann::json load = nlohmann::json::object();
 
     void recompute_summary();
 };

@@ -1,11 +1,23 @@
 // What `pushcheck run` was asked to do, after parsing the command line.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace pushcheck::run {
+
+/// The options of `pushcheck load` besides the shared ones.
+struct LoadOptions {
+    int clients = 0;
+    std::vector<std::string> rooms;  // request paths; "/room-{1..10}" expands; empty: the profile's first room
+    double ramp = 0;                 // connections per second (0: all at once)
+    double duration_s = 10;
+    double churn = 0;                // share of clients that leave (close request, then abruptly) and rejoin
+    std::int64_t max_missed = 0;
+    bool print_scenario = false;
+};
 
 /// The parsed options of `pushcheck run` (and the shared ones of list/validate/report).
 struct RunOptions {
@@ -33,7 +45,11 @@ struct RunOptions {
     std::string server_cmd;             // start this server under test first (sh -c)
     int server_timeout_ms = 30000;      // how long the server may take to accept connections
     bool handle_signals = false;        // SIGINT/SIGTERM write partial reports (the real main only)
+    bool load_figures = false;          // pushcheck load: lift the delivery figures into the results
+    LoadOptions load_options;           // with load_figures
+    std::vector<std::string> load_rooms;
 };
+
 
 /// Where pushcheck finds its data (scenarios/suite, scenarios/profiles).
 struct DataDirs {
