@@ -86,6 +86,8 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
     run->add_option("--timeout-scale", o.timeout_scale, "Multiply every deadline by F")->check(CLI::Range(0.01, 1000.0));
     run->add_option("--driver", o.driver, "Client driver: async, sync or both")
         ->check(CLI::IsMember({"async", "sync", "both"}));
+    run->add_option("--threads", o.threads, "Async driver: I/O threads (0: the hardware threads)")
+        ->check(CLI::Range(0, 1024));
     run->add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
     run->add_option("--embedded-interval-ms", o.embedded_interval_ms,

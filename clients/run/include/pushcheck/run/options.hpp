@@ -21,6 +21,7 @@ struct RunOptions {
     int jobs = 0;                       // 0: every scenario at once
     double timeout_scale = 1.0;
     std::string driver = "async";       // async | sync | both
+    int threads = 0;                    // async driver threads; 0: the hardware threads
     std::string profile = "nowtime";
     std::vector<std::string> overrides; // key.path=value
     std::size_t max_message_bytes = 1 << 20;
