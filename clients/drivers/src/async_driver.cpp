@@ -319,7 +319,7 @@ public:
         // Beast left parked. A connection only ever has handlers in its own io_context.
         for (auto& r : runs_) r->detach_all();
         runs_.clear();
-        iocs_.clear();
+        while (!iocs_.empty()) iocs_.pop_back();  // the engine's io_context last
         mailboxes_.clear();
         ctx_ = nullptr;
     }
