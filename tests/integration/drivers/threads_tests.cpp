@@ -56,7 +56,17 @@ TEST_CASE("1000 clients in one room over 2 async threads all receive their pushe
     for (int i = 1; i <= n; ++i) s.connect(name(i), "/nowtime", 0, {}, {}, 20000ms);
     for (int i = 1; i <= n; ++i) s.expect(name(i), EventKind::received, "Welcome", 1, 30000ms);
     for (int i = 1; i <= n; ++i) s.expect(name(i), EventKind::received, "nowtime", 3, 10000ms);
-    run_threads(2, target_for(ref.port()), s);
+    auto took = run_threads(2, target_for(ref.port()), s);
+    std::map<std::string, int> kinds;  // events by kind, for the failure message
+    for (const auto& r : s.records()) ++kinds[pushcheck::engine::to_string(r.event.kind)];
+    std::string tally = "after " + std::to_string(took.count()) + " ms:";
+    for (const auto& [kind, k] : kinds) tally += " " + kind + "=" + std::to_string(k);
+    for (const auto& r : s.records())
+        if (r.event.kind == EventKind::connect_failed) {
+            tally += "; first connect_failed: " + r.event.client + ": " + r.event.data;
+            break;
+        }
+    INFO(tally);
     INFO(describe(s));
     REQUIRE(s.passed());
     std::map<std::string, int> connected, pushes, errors;
