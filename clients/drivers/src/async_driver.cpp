@@ -1,5 +1,10 @@
-// The async driver: one io_context on the calling thread, C++20 coroutines, every client
-// of every running session multiplexed on it.
+// The async driver: C++20 coroutines on N io_contexts, one thread each (the calling thread
+// runs the first). The sessions and their timers live on the first io_context (the engine
+// thread): the engine is called from that thread only. Connections are spread round-robin
+// over all io_contexts; a connection on another thread hands its events (stamped on its own
+// thread when they happened) to the engine through its thread's Mailbox, and the engine's
+// commands are posted to the connection's io_context. With one thread everything is called
+// directly, as before.
 //
 // Per connection: a read loop coroutine that always has a read pending (messages are
 // timestamped when they complete, pings are answered by Beast at once) and a command queue
@@ -21,10 +26,15 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <deque>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace pushcheck::drivers {
 namespace {
@@ -56,8 +66,53 @@ public:
     virtual void drop_now() = 0;
     /// Beast started its teardown (close frame or failed connection): bound it.
     virtual void on_teardown() = 0;
-    /// The session gave up on this connection: never call back into it again.
+    /// The session gave up on this connection: never call back into it again (any thread).
     virtual void detach() = 0;
+    /// Runs on another thread than the engine: called through its io_context only.
+    virtual bool remote() const = 0;
+    virtual net::any_io_executor home() = 0;
+    /// Unique within its Run (pointers may be reused while a remote one's events are on their way).
+    virtual std::uint64_t serial() const = 0;
+};
+
+class Run;
+
+/// The events of one I/O thread's connections on their way to the engine thread, in order:
+/// one post per batch, not one per event, and the batch vectors keep their capacity.
+class Mailbox {
+public:
+    explicit Mailbox(net::any_io_executor engine) : engine_(std::move(engine)) {}
+
+    /// An event of connection `serial` of `run`, which happened at `t`.
+    void put(Run* run, std::uint64_t serial, Event e, SteadyTime t) { add({run, serial, false, std::move(e), t}); }
+    /// Connection `serial` of `run` is destroyed.
+    void gone(Run* run, std::uint64_t serial) { add({run, serial, true, {}, {}}); }
+
+private:
+    struct Item {
+        Run* run;
+        std::uint64_t serial;
+        bool gone;
+        Event event;
+        SteadyTime t;
+    };
+    void add(Item item) {
+        bool post = false;
+        {
+            std::lock_guard lock(mu_);
+            items_.push_back(std::move(item));
+            post = !posted_;
+            posted_ = true;
+        }
+        if (post) net::post(engine_, [this] { flush(); });
+    }
+    void flush();  // on the engine thread
+
+    net::any_io_executor engine_;
+    std::mutex mu_;
+    std::vector<Item> items_;  // guarded by mu_
+    bool posted_ = false;      // guarded by mu_: a flush is on its way
+    std::vector<Item> batch_;  // engine thread only
 };
 
 /// Beast's next layer: forwards I/O unchanged and tells the connection when Beast starts
@@ -155,7 +210,8 @@ private:
 
 class AsyncDriverImpl;
 
-/// One running session: feeds it events and the time, dispatches its commands.
+/// One running session: feeds it events and the time, dispatches its commands. Lives on
+/// the engine thread: every member function runs there.
 class Run {
 public:
     Run(AsyncDriverImpl& driver, engine::Session& session, net::any_io_executor ex)
@@ -164,8 +220,17 @@ public:
     void start();
     /// An event of one of this session's connections, `t` = when it happened.
     void deliver(Event e, SteadyTime t);
-    void conn_born() { ++live_; }
-    void conn_gone() {
+    /// The same from connection `serial` on another thread: dropped if it was replaced meanwhile.
+    void deliver_from(std::uint64_t serial, Event e, SteadyTime t) {
+        if (!replaced_.empty() && replaced_.count(serial)) return;
+        deliver(std::move(e), t);
+    }
+    std::uint64_t conn_born() {
+        ++live_;
+        return ++serials_;
+    }
+    void conn_gone(std::uint64_t serial) {
+        replaced_.erase(serial);
         --live_;
         maybe_complete();
     }
@@ -179,6 +244,16 @@ public:
     }
 
 private:
+    // Calls f(conn) on the connection's thread: at once on the engine thread, else posted.
+    template <class F>
+    static void on_conn(std::shared_ptr<Conn> c, F f) {
+        if (!c->remote()) return f(*c);
+        net::any_io_executor ex = c->home();
+        net::post(ex, [c = std::move(c), f = std::move(f)]() mutable { f(*c); });
+    }
+    void drop(const std::shared_ptr<Conn>& c) {
+        on_conn(c, [](Conn& x) { x.drop_now(); });
+    }
     void perform(std::vector<Command> commands);
     void drain();
     void settle();
@@ -194,6 +269,8 @@ private:
     net::steady_timer hard_timer_;  // after the end: kills what release could not close
     std::unordered_map<std::string, std::shared_ptr<Conn>> conns_;  // latest connection per client
     std::vector<std::weak_ptr<Conn>> every_;                         // all of them, for the hard kill
+    std::unordered_set<std::uint64_t> replaced_;  // remote connections dropped whose events may still come
+    std::uint64_t serials_ = 0;
     std::deque<std::pair<Event, SteadyTime>> inbox_;
     bool busy_ = false;  // inside a session call: events wait in inbox_
     bool finished_ = false;
@@ -203,10 +280,11 @@ private:
     std::optional<SteadyTime> armed_;
 };
 
-/// Runs the sessions: owns the io_context, the TLS context and the job scheduling.
+/// Runs the sessions: owns the io_contexts and their threads, the TLS context and the job
+/// scheduling.
 class AsyncDriverImpl final : public Driver {
 public:
-    explicit AsyncDriverImpl(TargetOptions target) : target_(std::move(target)) {}
+    AsyncDriverImpl(TargetOptions target, int threads) : target_(std::move(target)), threads_(threads < 1 ? 1 : threads) {}
     const char* name() const override { return "async"; }
 
     void run(const std::vector<engine::Session*>& sessions, int jobs, const SessionDone& done) override {
@@ -215,58 +293,104 @@ public:
         done_ = &done;
         next_ = 0;
         running_ = 0;
+        next_home_ = 0;
+        ssl::context ctx(ssl::context::tls_client);
+        tls_error_ = target_.url.tls ? pushcheck::net::make_client_context(ctx, target_.ca_file, target_.insecure)
+                                     : error_code{};
+        ctx_ = &ctx;
+        for (int i = 0; i < threads_; ++i) iocs_.push_back(std::make_unique<net::io_context>(1));
+        const net::any_io_executor engine = iocs_[0]->get_executor();
+        mailboxes_.emplace_back();  // the engine's own connections deliver directly
+        for (int i = 1; i < threads_; ++i) mailboxes_.push_back(std::make_unique<Mailbox>(engine));
         {
-            ssl::context ctx(ssl::context::tls_client);
-            tls_error_ = target_.url.tls ? pushcheck::net::make_client_context(ctx, target_.ca_file, target_.insecure)
-                                         : error_code{};
-            net::io_context ioc(1);
-            ioc_ = &ioc;
-            ctx_ = &ctx;
-            net::post(ioc, [this] { start_more(); });
-            ioc.run();  // returns once every session is complete (session_done stops it)
-            // Runs go before the io_context (their timers belong to it); detached connections
-            // go with the io_context, whose shutdown destroys what Beast left parked.
-            for (auto& r : runs_) r->detach_all();
-            runs_.clear();
-            ioc_ = nullptr;
-            ctx_ = nullptr;
+            // With several threads an io_context may be idle for a while; stop() ends them all.
+            std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+            if (threads_ > 1)
+                for (auto& ioc : iocs_) guards.push_back(net::make_work_guard(*ioc));
+            std::vector<std::thread> workers;
+            for (int i = 1; i < threads_; ++i) workers.emplace_back([&ioc = *iocs_[i]] { ioc.run(); });
+            net::post(*iocs_[0], [this] { start_more(); });
+            iocs_[0]->run();  // returns once every session is complete (stop_all)
+            stop_all();
+            for (auto& w : workers) w.join();
         }
+        // Every thread is joined. Runs go before the io_contexts (their timers belong to the
+        // first); detached connections go with their io_context, whose shutdown destroys what
+        // Beast left parked. A connection only ever has handlers in its own io_context.
+        for (auto& r : runs_) r->detach_all();
+        runs_.clear();
+        while (!iocs_.empty()) iocs_.pop_back();  // the engine's io_context last
+        mailboxes_.clear();
+        ctx_ = nullptr;
     }
 
     void session_done(Run& run) {
         --running_;
         if (done_ && *done_) (*done_)(run.session());
         start_more();
-        // Every session is complete: stop even if detached connections still hold work.
-        if (running_ == 0 && next_ >= sessions_->size()) ioc_->stop();
     }
 
     const TargetOptions& target() const { return target_; }
     ssl::context& tls_context() { return *ctx_; }
     const error_code& tls_error() const { return tls_error_; }
+    net::any_io_executor engine_executor() { return iocs_[0]->get_executor(); }
+
+    /// Where the next connection lives: round-robin over the io_contexts.
+    struct Home {
+        net::any_io_executor ex;
+        Mailbox* mailbox;  // null: the engine's own io_context
+    };
+    Home next_home() {
+        std::size_t i = next_home_++ % iocs_.size();
+        return {iocs_[i]->get_executor(), mailboxes_[i].get()};
+    }
 
 private:
     void start_more() {
         while (running_ < jobs_ && next_ < sessions_->size()) {
             engine::Session* s = (*sessions_)[next_++];
             if (!s) continue;
-            runs_.push_back(std::make_unique<Run>(*this, *s, ioc_->get_executor()));
+            runs_.push_back(std::make_unique<Run>(*this, *s, engine_executor()));
             ++running_;
             runs_.back()->start();
         }
+        // Every session is complete: stop even if detached connections still hold work.
+        if (running_ == 0 && next_ >= sessions_->size()) stop_all();
+    }
+
+    void stop_all() {
+        for (auto& ioc : iocs_) ioc->stop();
     }
 
     TargetOptions target_;
+    int threads_;
     const std::vector<engine::Session*>* sessions_ = nullptr;
     const SessionDone* done_ = nullptr;
     int jobs_ = 1;
     std::size_t next_ = 0;
     int running_ = 0;
-    net::io_context* ioc_ = nullptr;
+    std::size_t next_home_ = 0;
+    std::vector<std::unique_ptr<net::io_context>> iocs_;  // [0]: the engine's
+    std::vector<std::unique_ptr<Mailbox>> mailboxes_;     // per io_context; [0] is null
     ssl::context* ctx_ = nullptr;
     error_code tls_error_;
     std::vector<std::unique_ptr<Run>> runs_;
 };
+
+void Mailbox::flush() {
+    {
+        std::lock_guard lock(mu_);
+        batch_.swap(items_);
+        posted_ = false;
+    }
+    for (auto& item : batch_) {
+        if (item.gone)
+            item.run->conn_gone(item.serial);
+        else
+            item.run->deliver_from(item.serial, std::move(item.event), item.t);
+    }
+    batch_.clear();
+}
 
 const TargetOptions& Run::target() const { return driver_.target(); }
 
@@ -277,20 +401,24 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     using Ws = websocket::stream<Guarded<Transport>>;
 
 public:
-    ConnImpl(Run& run, net::any_io_executor ex, ssl::context& ctx, const error_code& tls_error,
+    // Constructed on the engine thread; afterwards used only on `ex`'s thread.
+    ConnImpl(Run& run, net::any_io_executor ex, Mailbox* mailbox, ssl::context& ctx, const error_code& tls_error,
              std::string client, int connection)
-        : run_(&run), t_(run.target()), ws_(make_ws(this, ex, ctx)), client_(std::move(client)),
-          connection_(connection), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {
-        run_->conn_born();
-    }
+        : run_(&run), mailbox_(mailbox), serial_(run.conn_born()), t_(run.target()), ws_(make_ws(this, ex, ctx)),
+          client_(std::move(client)), connection_(connection), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {}
     ~ConnImpl() override {
-        if (run_) run_->conn_gone();
+        Run* run = run_.load(std::memory_order_acquire);
+        if (!run) return;
+        if (mailbox_)
+            mailbox_->gone(run, serial_);
+        else
+            run->conn_gone(serial_);
     }
 
-    void detach() override {
-        quiet_ = true;
-        run_ = nullptr;
-    }
+    void detach() override { run_.store(nullptr, std::memory_order_release); }
+    bool remote() const override { return mailbox_ != nullptr; }
+    net::any_io_executor home() override { return ws_.get_executor(); }
+    std::uint64_t serial() const override { return serial_; }
 
     void push(Command c) override {
         queue_.push_back(std::move(c));
@@ -301,7 +429,7 @@ public:
 
     void finish() override {
         quiet_ = true;
-        if (state_ == State::fresh || state_ == State::connecting) {
+        if (state_ == State::idle || state_ == State::connecting) {
             drop_now();
             return;
         }
@@ -327,7 +455,15 @@ public:
     }
 
 private:
-    enum class State { fresh, connecting, open, closing, closed };
+    // The connection's life. `closed` is final: the socket is gone and how it ended (connect_failed
+    // or closed) was reported, unless the connection was quiet by then.
+    enum class State {
+        idle,        // no connect command yet
+        connecting,  // DNS, TCP, TLS, upgrade
+        open,        // messages and pongs are reported
+        closing,     // our close frame is out: messages and pongs are no longer reported
+        closed,
+    };
 
     static Ws make_ws(Conn* self, net::any_io_executor ex, ssl::context& ctx) {
         if constexpr (Tls)
@@ -338,15 +474,20 @@ private:
 
     Event ev(EventKind kind) const { return detail::make_event(kind, client_, connection_); }
 
-    void emit(Event e) {
-        if (quiet_ || !run_) return;
-        run_->deliver(std::move(e), Clock::now());
+    // Hands an event that happened at `t` to the session, on the engine thread.
+    void emit(Event e, SteadyTime t = Clock::now()) {
+        if (quiet_) return;
+        Run* run = run_.load(std::memory_order_acquire);
+        if (!run) return;
+        if (mailbox_)
+            mailbox_->put(run, serial_, std::move(e), t);
+        else
+            run->deliver(std::move(e), t);
     }
 
-    // Reports how the connection ended (once) and closes it.
+    // Reports how the connection ended (once) and closes it. Quiet connections only close.
     void end_with(const Ending& ending) {
-        bool report = !quiet_ && !ended_;
-        ended_ = true;
+        bool report = !quiet_ && state_ != State::closed;
         state_ = State::closed;
         kill_socket();
         if (!report) return;
@@ -354,10 +495,7 @@ private:
         emit(detail::closed_event(ending, client_, connection_));
     }
 
-    void not_connected(const Command& c) {
-        if (quiet_ || !run_) return;
-        run_->deliver(detail::error_event("not connected", client_, c.connection), Clock::now());
-    }
+    void not_connected(const Command& c) { emit(detail::error_event("not connected", client_, c.connection)); }
 
     // Closes the socket; pending operations complete with an error.
     void force_close() {
@@ -418,8 +556,7 @@ private:
 
     void fail_connect(detail::ConnectFailure f) {
         disarm_op();
-        bool report = !quiet_ && !ended_;
-        ended_ = true;
+        bool report = !quiet_ && state_ != State::closed;
         state_ = State::closed;
         kill_socket();
         if (!report) return;
@@ -530,8 +667,8 @@ private:
         ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
             if (kind == websocket::frame_type::close) {
                 got_close_frame_ = true;
-            } else if (kind == websocket::frame_type::pong && !closing_ && !ended_ &&
-                       !(flood_pongs_hidden_ && payload == flood_payload_)) {
+            } else if (kind == websocket::frame_type::pong && state_ == State::open &&
+                       !(hidden_pong_ && payload == *hidden_pong_)) {
                 Event e = ev(EventKind::pong);
                 e.data.assign(payload.data(), payload.size());
                 e.size = payload.size();
@@ -546,43 +683,48 @@ private:
         net::co_spawn(ws_.get_executor(), read_loop(this->shared_from_this()), net::detached);
     }
 
+    // One read buffer for the connection's life: a message costs one allocation, its event's
+    // copy. Beast itself reads up to 1536 bytes per read_some, several small frames at once.
     net::awaitable<void> read_loop(std::shared_ptr<ConnImpl> /*self*/) {
         for (;;) {
-            std::string data;
-            auto buffer = net::dynamic_buffer(data);
-            auto [ec, n] = co_await ws_.async_read(buffer, tuple_awaitable);
+            auto [ec, n] = co_await ws_.async_read(read_buf_, tuple_awaitable);
             SteadyTime now = Clock::now();
             if (ec) {
                 on_read_end(ec);
                 co_return;
             }
-            if (quiet_ || ended_ || closing_) continue;
-            Event e = ev(EventKind::received);
-            e.binary = ws_.got_binary();
-            e.size = n;
-            e.data = std::move(data);
-            if (run_) run_->deliver(std::move(e), now);
+            if (!quiet_ && state_ == State::open) {
+                Event e = ev(EventKind::received);
+                e.binary = ws_.got_binary();
+                e.size = n;
+                auto bytes = read_buf_.cdata();
+                e.data.assign(static_cast<const char*>(bytes.data()), bytes.size());
+                emit(std::move(e), now);
+            }
+            read_buf_.consume(read_buf_.size());
+            if (read_buf_.capacity() > kKeptReadBuffer) read_buf_.shrink_to_fit();
         }
     }
 
     void on_read_end(const error_code& ec) {
-        read_done_ = true;
-        read_ec_ = ec;
-        if (quiet_ || ended_) return;
-        if (closing_) {
-            if (close_done_) finish_close();
+        read_end_ = ec;
+        if (quiet_ || state_ == State::closed) return;
+        if (state_ == State::closing) {
+            if (close_end_) finish_close();
             return;
         }
         if (op_fired_) return;  // a timed-out write closed the socket; it reports
         end_with(detail::read_ending(ec, ws_.reason(), got_close_frame_, t_.max_message_bytes));
     }
 
+    // Both halves of our closing handshake are over.
     void finish_close() {
-        end_with(detail::close_ending(close_ec_, read_ec_, ws_.reason(), close_timed_out_, t_.close_timeout));
+        end_with(detail::close_ending(close_end_->ec, *read_end_, ws_.reason(), close_end_->timed_out,
+                                      t_.close_timeout));
     }
 
     void on_write_error(const error_code& ec, bool timed_out) {
-        if (quiet_ || ended_) return;
+        if (quiet_ || state_ == State::closed) return;
         end_with(detail::write_ending(ec, timed_out, t_.io_timeout, t_.max_message_bytes));
     }
 
@@ -600,7 +742,7 @@ private:
             on_write_error(ec, timed_out);
             co_return;
         }
-        if (ended_) co_return;
+        if (state_ == State::closed) co_return;
         Event e = ev(EventKind::sent);
         e.binary = !text;
         e.size = c.data.size();
@@ -632,7 +774,6 @@ private:
             emit(detail::error_event("close reason exceeds 123 bytes", client_, connection_));
             co_return;
         }
-        closing_ = true;
         state_ = State::closing;
         Event s = ev(EventKind::sent);
         s.close_code = c.code;
@@ -642,10 +783,9 @@ private:
         arm_op(t_.close_timeout);
         websocket::close_reason cr(static_cast<websocket::close_code>(c.code), c.reason);
         auto [ec] = co_await ws_.async_close(cr, tuple_awaitable);
-        close_timed_out_ = disarm_op();
-        close_ec_ = ec;
-        close_done_ = true;
-        if (read_done_)
+        bool timed_out = disarm_op();
+        close_end_ = CloseEnd{ec, timed_out};
+        if (read_end_)
             finish_close();
         else if (ec)
             force_close();  // the read loop ends and reports
@@ -700,10 +840,7 @@ private:
         auto& gate = ws_.next_layer();
         const bool was_paused = gate.paused();
         gate.pause();
-        if (!c.flood_text) {
-            flood_payload_ = c.data;  // its pongs are not reported one by one
-            flood_pongs_hidden_ = true;
-        }
+        if (!c.flood_text) hidden_pong_ = c.data;  // its pongs are not reported one by one
         ws_.text(true);
         detail::Flood f(c);
         error_code wec;
@@ -725,7 +862,7 @@ private:
             }
             f.wrote();
         }
-        if (!ended_) emit(f.event(client_, connection_));
+        if (state_ != State::closed) emit(f.event(client_, connection_));
         if (wec) {
             on_write_error(wec, timed_out);
             co_return;
@@ -756,7 +893,15 @@ private:
         kill_socket();
     }
 
-    Run* run_;  // null once detached: the session completed without waiting for it
+    struct CloseEnd {
+        error_code ec;
+        bool timed_out = false;
+    };
+    static constexpr std::size_t kKeptReadBuffer = 64 * 1024;  // a bigger one is freed after its message
+
+    std::atomic<Run*> run_;  // null once detached (from any thread): the session completed without waiting for it
+    Mailbox* const mailbox_;  // null: on the engine thread, events are delivered directly
+    const std::uint64_t serial_;
     const TargetOptions& t_;
     Ws ws_;
     std::string client_;
@@ -766,31 +911,27 @@ private:
     net::steady_timer end_timer_;  // Beast's teardown deadline
     std::optional<tcp::resolver> resolver_;
     std::optional<net::posix::stream_descriptor> waiter_;  // flood: waits until the socket takes more
-    std::string flood_payload_;
-    bool flood_pongs_hidden_ = false;
+    std::optional<std::string> hidden_pong_;  // a flood's ping payload: its pongs are not reported
+    beast::flat_buffer read_buf_;
     std::deque<Command> queue_;
-    State state_ = State::fresh;
+    State state_ = State::idle;
+    bool quiet_ = false;  // released, replaced or the session is over: no more events, whatever the state
+    bool draining_ = false;  // a drain() coroutine runs the queue
+    bool got_close_frame_ = false;  // Beast saw the server's close frame
     unsigned op_gen_ = 0;
-    bool draining_ = false;
-    bool quiet_ = false;       // released, replaced or the session is over: no more events
-    bool ended_ = false;       // connect_failed or closed was reported
-    bool closing_ = false;     // our close frame is out: messages are no longer reported
-    bool got_close_frame_ = false;
-    bool op_fired_ = false;
-    bool end_armed_ = false;
-    bool read_done_ = false;
-    bool close_done_ = false;
-    bool close_timed_out_ = false;
-    error_code read_ec_;
-    error_code close_ec_;
+    bool op_fired_ = false;    // the op timer closed the socket
+    bool end_armed_ = false;   // the teardown timer runs
+    std::optional<error_code> read_end_;  // the read loop ended, with this
+    std::optional<CloseEnd> close_end_;   // our async_close finished
 };
 
-std::shared_ptr<Conn> make_conn(Run& run, AsyncDriverImpl& driver, net::any_io_executor ex, const Command& c) {
+std::shared_ptr<Conn> make_conn(Run& run, AsyncDriverImpl& driver, const Command& c) {
+    auto home = driver.next_home();
     if (driver.target().url.tls)
-        return std::make_shared<ConnImpl<true>>(run, ex, driver.tls_context(), driver.tls_error(), c.client,
-                                                c.connection);
-    return std::make_shared<ConnImpl<false>>(run, ex, driver.tls_context(), driver.tls_error(), c.client,
-                                             c.connection);
+        return std::make_shared<ConnImpl<true>>(run, home.ex, home.mailbox, driver.tls_context(), driver.tls_error(),
+                                                c.client, c.connection);
+    return std::make_shared<ConnImpl<false>>(run, home.ex, home.mailbox, driver.tls_context(), driver.tls_error(),
+                                             c.client, c.connection);
 }
 
 void Run::start() {
@@ -825,13 +966,17 @@ void Run::perform(std::vector<Command> commands) {
     for (auto& c : commands) {
         auto it = conns_.find(c.client);
         if (c.kind == Command::Kind::connect) {
-            if (it != conns_.end() && it->second) it->second->drop_now();
-            auto conn = make_conn(*this, driver_, ex_, c);
+            if (it != conns_.end() && it->second) {
+                // A remote connection's events already on their way are dropped on arrival.
+                if (it->second->remote()) replaced_.insert(it->second->serial());
+                drop(it->second);
+            }
+            auto conn = make_conn(*this, driver_, c);
             conns_[c.client] = conn;
             every_.push_back(conn);
-            conn->push(std::move(c));
+            on_conn(conn, [c = std::move(c)](Conn& x) mutable { x.push(std::move(c)); });
         } else if (it != conns_.end() && it->second) {
-            it->second->push(std::move(c));
+            on_conn(it->second, [c = std::move(c)](Conn& x) mutable { x.push(std::move(c)); });
         } else if (c.kind != Command::Kind::release && !finished_) {
             inbox_.emplace_back(detail::error_event("not connected", c.client, c.connection), Clock::now());
         }
@@ -885,7 +1030,7 @@ void Run::finish() {
     hard_timer_.async_wait([this](error_code ec) {
         if (ec) return;
         for (auto& w : every_)
-            if (auto c = w.lock()) c->drop_now();
+            if (auto c = w.lock()) drop(c);
         // Beast can leave a read and a close parked on each other with the socket gone; such
         // connections never end on their own. Give the others a moment, then complete
         // without them: the driver stops the io_context, whose shutdown frees them.
@@ -900,7 +1045,7 @@ void Run::finish() {
     auto conns = std::move(conns_);
     conns_.clear();
     for (auto& [name, c] : conns)
-        if (c) c->finish();
+        if (c) on_conn(c, [](Conn& x) { x.finish(); });
     conns.clear();
     maybe_complete();
 }
@@ -915,8 +1060,9 @@ void Run::maybe_complete() {
 
 } // namespace
 
-std::unique_ptr<Driver> make_async_driver(const TargetOptions& target) {
-    return std::make_unique<AsyncDriverImpl>(target);
+std::unique_ptr<Driver> make_async_driver(const TargetOptions& target, int threads) {
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::make_unique<AsyncDriverImpl>(target, threads);
 }
 
 } // namespace pushcheck::drivers

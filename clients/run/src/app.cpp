@@ -52,6 +52,8 @@ CLI::Option* add_target_options(CLI::App& cmd, RunOptions& o) {
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
     cmd.add_option("--driver", o.driver, "Client driver: async, sync or both")
         ->check(CLI::IsMember({"async", "sync", "both"}));
+    cmd.add_option("--threads", o.threads, "Async driver: I/O threads (0: the hardware threads)")
+        ->check(CLI::Range(0, 1024));
     cmd.add_option("--max-message-bytes", o.max_message_bytes, "Largest message accepted from the target")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
     cmd.add_option("--embedded-interval-ms", o.embedded_interval_ms,

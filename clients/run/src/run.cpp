@@ -78,6 +78,19 @@ void check_writable(const std::string& path, const char* flag) {
     if (!reports::write_file(path, "", error)) throw ConfigError(flag, "", error);
 }
 
+// The sync driver runs one thread per client: a scenario above its limit is refused up front.
+void check_sync_limit(const std::vector<engine::Scenario>& scenarios) {
+    for (const auto& s : scenarios) {
+        std::size_t clients = 0;
+        for (const auto& d : s.clients) clients += d.count > 0 ? static_cast<std::size_t>(d.count) : 1;
+        if (clients > drivers::kSyncMaxClients)
+            throw ConfigError("--driver", "",
+                              fmt::format("scenario '{}' has {} clients, more than the sync driver's limit of {} "
+                                          "(one thread per client, see docs/drivers.md); run it with --driver async",
+                                          s.id, clients, drivers::kSyncMaxClients));
+    }
+}
+
 std::string quoted_list(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "'" : ", '") + x + "'";
@@ -359,6 +372,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         ro.max_json_depth = o.max_json_depth;
         ro.keep_first = o.keep_events == 0 ? 0 : 8;
         ro.keep_last = o.keep_events;
+        if (o.driver != "async") check_sync_limit(st.prep.scenarios);
         // Bind every scenario before any I/O so that a bad reference fails fast (exit 2).
         for (const auto& d : st.driver_names) {
             ro.driver = d;
@@ -444,7 +458,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
                 if (exclusive(st.prep.scenarios[i]) == phase) sessions.push_back(st.runners[d * n + i].get());
             if (sessions.empty()) continue;
             auto driver = st.driver_names[d] == "sync" ? drivers::make_sync_driver(st.target)
-                                                       : drivers::make_async_driver(st.target);
+                                                       : drivers::make_async_driver(st.target, o.threads);
             threads.emplace_back([driver = std::move(driver), sessions, jobs, &on_done] {
                 driver->run(sessions, jobs, on_done);
             });

@@ -315,3 +315,35 @@ TEST_CASE("validate rejects duplicate ids, reads folders, and checks a profile a
     CHECK(p.err.find("lifecycle.close_bye") != std::string::npos);
     CHECK(p.err.find("bye") != std::string::npos);
 }
+
+TEST_CASE("the sync driver refuses a scenario over its client limit with exit 2", "[cli][exit2]") {
+    TempDir t;
+    auto over = t.file("over.json", R"({"id": "big.join", "title": "t", "description": "d", "level": "must",
+                                        "clients": [{"name": "a"}, {"name": "m", "count": 1000}],
+                                        "steps": [{"step": "join", "client": "*"}]})");
+    for (const char* driver : {"sync", "both"}) {
+        auto r = cli({"run", "--driver", driver, "--scenarios", over});
+        INFO(driver << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.find("'big.join' has 1001 clients") != std::string::npos);
+        CHECK(r.err.find("limit of 1000") != std::string::npos);
+        CHECK(r.out.empty());  // refused before anything ran
+    }
+    // At the limit it is not refused (the join fails: nothing listens there).
+    auto at = t.file("at.json", R"({"id": "big.join", "title": "t", "description": "d", "level": "must",
+                                    "clients": [{"name": "m", "count": 1000}],
+                                    "steps": [{"step": "join", "client": "m"}]})");
+    auto r = cli({"run", "--driver", "sync", "--scenarios", at, "--target",
+                  "ws://127.0.0.1:" + std::to_string(closed_port()), "-q"});
+    CHECK(r.err.find("limit of") == std::string::npos);
+    CHECK(r.code == 3);
+}
+
+TEST_CASE("the async driver thread count is --threads", "[cli][exit2]") {
+    auto bad = cli({"run", "--threads", "-1"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find("--threads") != std::string::npos);
+    auto ok = cli({"run", "--threads", "2", "--filter", "lifecycle.close_bye", "-q"});
+    INFO(ok.out << ok.err);
+    CHECK(ok.code == 0);
+}

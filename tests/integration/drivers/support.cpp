@@ -400,7 +400,11 @@ std::optional<SteadyTime> Script::next_deadline() const {
 // ---------------------------------------------------------------------------------------
 std::unique_ptr<pushcheck::drivers::Driver> make_driver(const std::string& name,
                                                         const pushcheck::drivers::TargetOptions& target) {
-    if (name == "async") return pushcheck::drivers::make_async_driver(target);
+    if (name == "async") {
+        // The driver tests run once as they are and once with two async threads (ctest drivers.threads2.*).
+        const char* threads = std::getenv("PUSHCHECK_TEST_ASYNC_THREADS");
+        return pushcheck::drivers::make_async_driver(target, threads ? std::atoi(threads) : 1);
+    }
     if (name == "sync") return pushcheck::drivers::make_sync_driver(target);
     throw std::invalid_argument("unknown driver " + name);
 }

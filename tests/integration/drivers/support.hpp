@@ -144,7 +144,7 @@ private:
     bool done_ = false;
 };
 
-/// A driver by name ("async" / "sync") for `target`.
+/// A driver by name ("async" / "sync") for `target`; async runs on $PUSHCHECK_TEST_ASYNC_THREADS threads (default 1).
 std::unique_ptr<pushcheck::drivers::Driver> make_driver(const std::string& name,
                                                         const pushcheck::drivers::TargetOptions& target);
 /// ws://127.0.0.1:PORT (or wss) with short timeouts for tests.

@@ -72,9 +72,15 @@ public:
     virtual void run(const std::vector<engine::Session*>& sessions, int jobs, const SessionDone& done) = 0;
 };
 
-/// One io_context, C++20 coroutines, every client of every running scenario on one thread.
-std::unique_ptr<Driver> make_async_driver(const TargetOptions& target);
+/// C++20 coroutines on `threads` io_contexts, one thread each (0: the hardware threads). The
+/// sessions run on the calling thread's io_context; connections are spread round-robin over
+/// all of them. 1: every client of every running scenario on the calling thread.
+std::unique_ptr<Driver> make_async_driver(const TargetOptions& target, int threads = 1);
 /// Beast's blocking API, one thread per client; every blocking call bounded by a deadline.
 std::unique_ptr<Driver> make_sync_driver(const TargetOptions& target);
+
+/// The most clients one scenario may have under the sync driver (one thread each; see
+/// docs/drivers.md for what bounds it). `pushcheck run` refuses a larger scenario.
+inline constexpr std::size_t kSyncMaxClients = 1000;
 
 } // namespace pushcheck::drivers

@@ -35,6 +35,7 @@ struct RunOptions {
     /// Events kept per client besides evidence: the first 8 and the last N (0: every event).
     std::size_t keep_events = 24;
     std::string driver = "async";       // async | sync | both
+    int threads = 0;                    // async driver threads; 0: the hardware threads
     std::string profile = "nowtime";
     std::vector<std::string> overrides; // key.path=value
     std::size_t max_message_bytes = 1 << 20;
