@@ -1,0 +1,103 @@
+// pushcheck load in-process: the scenario it builds, its usage errors, a run's figures.
+#include "pushcheck/run/app.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using pushcheck::run::main_entry;
+
+namespace {
+
+struct Outcome {
+    int code;
+    std::string out, err;
+};
+
+Outcome cli(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int code = main_entry(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+json scenario_of(std::vector<std::string> args) {
+    args.insert(args.begin(), "load");
+    args.push_back("--print-scenario");
+    auto o = cli(args);
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    return json::parse(o.out);
+}
+
+} // namespace
+
+TEST_CASE("load --print-scenario builds one scenario in the suite's language", "[cli][load]") {
+    json s = scenario_of({"--clients", "10", "--rooms", "/room-{1..3}", "--ramp", "50", "--duration", "2"});
+    CHECK(s["id"] == "load.run");
+    REQUIRE(s["clients"].size() == 3);
+    CHECK(s["clients"][0] == json{{"name", "r1"}, {"count", 4}});
+    CHECK(s["clients"][2] == json{{"name", "r3"}, {"count", 3}});
+    CHECK(s["steps"][0]["path"] == "/room-1");
+    CHECK(s["steps"][0]["ramp_per_s"] == 50);
+    CHECK(s["steps"][0]["expect"] == "attempt");
+    CHECK(s["steps"][3]["step"] == "hold");
+    CHECK(s["steps"][3]["for_ms"] == 2000);
+    CHECK(s["checks"][0]["check"] == "delivery");
+    CHECK(s["checks"][1]["check"] == "latency");
+
+    json churn = scenario_of({"--clients", "10", "--churn", "0.2"});
+    REQUIRE(churn["clients"].size() == 2);
+    CHECK(churn["clients"][1] == json{{"name", "x1"}, {"count", 2}});
+    std::vector<std::string> kinds;
+    for (const auto& st : churn["steps"]) kinds.push_back(st["step"]);
+    CHECK(kinds == std::vector<std::string>{"join", "join", "hold", "send", "expect", "expect_close", "reconnect", "hold",
+                                            "disconnect_abruptly", "reconnect", "hold"});
+}
+
+TEST_CASE("load usage errors exit 2 and name the option", "[cli][load][exit2]") {
+    auto o = cli({"load"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("--clients is required") != std::string::npos);
+    o = cli({"load", "--clients", "0"});
+    CHECK(o.code == 2);
+    o = cli({"load", "--clients", "5", "--rooms", "nowtime"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("--rooms: expected a path starting with '/', got 'nowtime'") != std::string::npos);
+    o = cli({"load", "--clients", "2", "--rooms", "/r-{1..5}"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("5 rooms for 2 clients") != std::string::npos);
+    o = cli({"load", "--clients", "2", "--filter", "push.*"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("do not apply to load") != std::string::npos);
+    o = cli({"load", "--clients", "2", "--churn", "2"});
+    CHECK(o.code == 2);
+}
+
+TEST_CASE("a load run against the embedded server passes and writes its figures", "[cli][load][exit0]") {
+    std::random_device rd;
+    const fs::path dir = fs::temp_directory_path() / ("pushcheck-load-test-" + std::to_string(rd()));
+    fs::create_directories(dir);
+    const std::string file = (dir / "load.json").string();
+    auto o = cli({"load", "--clients", "40", "--rooms", "/nowtime", "--duration", "2", "--churn", "0.25",
+                  "--embedded-interval-ms", "100", "--json", file});
+    INFO(o.out << o.err);
+    CHECK(o.code == 0);
+    CHECK(o.out.find("load: 40 of 40 clients connected") != std::string::npos);
+    std::ifstream in(file);
+    json doc = json::parse(in);
+    CHECK(doc["clients"]["connected"] == 40);
+    CHECK(doc["messages"]["missed"] == 0);
+    CHECK(doc["messages"]["duplicates"] == 0);
+    CHECK(doc["messages"]["received"].get<int>() >= 40 * 15);
+    CHECK(doc["latency_us"]["p99"].get<std::int64_t>() > 0);
+    CHECK(doc["harness"]["cpu_s"].get<double>() > 0);
+    CHECK(doc["harness"]["peak_rss_bytes"].get<std::int64_t>() > 0);
+    CHECK(doc["load"]["per_second"].size() >= 2);
+    fs::remove_all(dir);
+}
