@@ -372,6 +372,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         ro.max_json_depth = o.max_json_depth;
         ro.keep_first = o.keep_events == 0 ? 0 : 8;
         ro.keep_last = o.keep_events;
+        ro.keep_clients = o.keep_events == 0 ? 0 : o.keep_clients;
         if (o.driver != "async") check_sync_limit(st.prep.scenarios);
         // Bind every scenario before any I/O so that a bad reference fails fast (exit 2).
         for (const auto& d : st.driver_names) {

@@ -1,4 +1,5 @@
 // pushcheck's command line, run in-process: exit codes, messages, list/validate/report.
+#include "cli_support.hpp"
 #include "pushcheck/run/app.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,20 +16,11 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
-using pushcheck::run::main_entry;
 
 namespace {
 
-struct Outcome {
-    int code;
-    std::string out, err;
-};
-
-Outcome cli(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    int code = main_entry(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using cli_test::cli;
+using cli_test::Outcome;
 
 // A fresh folder under the system temp dir, removed at scope exit.
 struct TempDir {

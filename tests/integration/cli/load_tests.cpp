@@ -1,4 +1,5 @@
 // pushcheck load in-process: the scenario it builds, its usage errors, a run's figures.
+#include "cli_support.hpp"
 #include "pushcheck/run/app.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,20 +12,11 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using pushcheck::run::main_entry;
 
 namespace {
 
-struct Outcome {
-    int code;
-    std::string out, err;
-};
-
-Outcome cli(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    int code = main_entry(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using cli_test::cli;
+using cli_test::Outcome;
 
 json scenario_of(std::vector<std::string> args) {
     args.insert(args.begin(), "load");

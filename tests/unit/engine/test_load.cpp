@@ -79,6 +79,23 @@ TEST_CASE("evidence far back in a long run is kept and points at the right event
     CHECK(r.transcript.events.size() < 3 * 151);
 }
 
+TEST_CASE("past keep_clients, a client keeps its first two events and its evidence", "[runner][load][retention]") {
+    RunOptions o;
+    o.keep_first = 8;
+    o.keep_last = 24;
+    o.keep_clients = 10;
+    auto r = run_group(200, 50, o);
+    CHECK(r.verdict == Verdict::pass);
+    CHECK(r.transcript.recorded == 200 * 51);
+    CHECK(r.transcript.events.size() == 10 * 32 + 190 * 2);
+    CHECK(finding(r, "checks/0").measurements["samples"] == 200 * 49);
+    // m1 (windowed) has its late push as evidence; so would any other.
+    auto late = run_group(200, 50, o, 20, 80);
+    const Finding& f = finding(late, "checks/0");
+    REQUIRE(f.verdict == Verdict::fail);
+    CHECK(f.evidence.size() == 2);
+}
+
 TEST_CASE("keep_first 0 and keep_last 0 keep every event", "[runner][load][retention]") {
     RunOptions o;
     o.keep_first = 0;

@@ -19,9 +19,9 @@ const Event& not_kept() {
 
 } // namespace
 
-EventStore::EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last)
-    : keep_first_(keep_first), keep_last_(keep_last), keep_everything_(keep_first == 0 && keep_last == 0),
-      clients_(clients) {}
+EventStore::EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last, std::size_t windowed)
+    : keep_first_(keep_first), keep_last_(keep_last), windowed_(windowed),
+      keep_everything_(keep_first == 0 && keep_last == 0), clients_(clients) {}
 
 std::size_t EventStore::add(Event e, ClientId client) {
     const std::size_t index = next_++;
@@ -31,7 +31,8 @@ std::size_t EventStore::add(Event e, ClientId client) {
     if (keep_everything_ || client == kNoClient || client >= clients_.size()) return index;
     PerClient& c = clients_[client];
     if (c.all) return index;
-    if (c.first < keep_first_) {
+    const bool narrow = windowed_ != 0 && client >= windowed_;
+    if (c.first < (narrow ? std::size_t{2} : keep_first_)) {
         ++c.first;
         return index;
     }
@@ -77,7 +78,8 @@ void EventStore::keep_all(ClientId client) {
 void EventStore::trim(ClientId client, std::size_t needed, const std::function<bool(std::size_t)>& pinned) {
     if (keep_everything_ || client >= clients_.size()) return;
     PerClient& c = clients_[client];
-    while (c.last.size() > keep_last_ && c.last.front() < needed) {
+    const std::size_t keep_last = windowed_ != 0 && client >= windowed_ ? 0 : keep_last_;
+    while (c.last.size() > keep_last && c.last.front() < needed) {
         const std::size_t index = c.last.front();
         c.last.pop_front();
         auto it = slots_.find(index);

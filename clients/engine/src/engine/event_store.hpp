@@ -15,8 +15,9 @@ namespace pushcheck::engine {
 
 class EventStore final : public EventLog {
 public:
-    /// keep_first and keep_last events per client (both 0: keep everything).
-    EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last);
+    /// keep_first and keep_last events per client (both 0: keep everything); clients from
+    /// index `windowed` on (0: none) keep only their first two events and evidence.
+    EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last, std::size_t windowed = 0);
 
     /// Records an event of `client` (kNoClient: an unknown client, always kept); sets its
     /// seq and returns its index.
@@ -56,7 +57,7 @@ private:
 
     void drop_if_unused(std::unordered_map<std::size_t, Slot>::iterator it);
 
-    std::size_t keep_first_, keep_last_;
+    std::size_t keep_first_, keep_last_, windowed_;
     bool keep_everything_;
     std::size_t next_ = 0;
     std::unordered_map<std::size_t, Slot> slots_;

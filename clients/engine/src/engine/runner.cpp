@@ -318,7 +318,8 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
     m.table = ClientTable::build(scenario.clients, file);
     m.clients.resize(m.table.size());
     for (ClientId i = 0; i < m.table.size(); ++i) m.clients[i].name = m.table.name(i);
-    m.store = std::make_unique<EventStore>(m.table.size(), m.options.keep_first, m.options.keep_last);
+    m.store = std::make_unique<EventStore>(m.table.size(), m.options.keep_first, m.options.keep_last,
+                                           m.options.keep_clients);
     if (!scenario.steps.is_array() || scenario.steps.empty()) throw ConfigError(file, "/steps", "expected a non-empty array of steps");
 
     std::vector<char> joined(m.table.size(), 0);

@@ -22,6 +22,10 @@ struct RunOptions {
     /// its last keep_last (0 and 0: keep every event, as a short conformance run does anyway).
     std::size_t keep_first = 8;
     std::size_t keep_last = 24;
+    /// Only the first keep_clients clients get that window (0: all); the others keep their
+    /// first two events (the handshake's outcome and the first message) and their evidence,
+    /// so that a run of 10,000 clients writes a report of a few MB.
+    std::size_t keep_clients = 0;
 };
 
 /// Runs one scenario bound to a profile. The driver calls start(), then on_event() for

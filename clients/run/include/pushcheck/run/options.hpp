@@ -34,6 +34,7 @@ struct RunOptions {
     double timeout_scale = 1.0;
     /// Events kept per client besides evidence: the first 8 and the last N (0: every event).
     std::size_t keep_events = 24;
+    std::size_t keep_clients = 0;       // clients that get that window (0: all; load: 100)
     std::string driver = "async";       // async | sync | both
     int threads = 0;                    // async driver threads; 0: the hardware threads
     std::string profile = "nowtime";
