@@ -125,6 +125,10 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
     load->add_option("--churn", lo.churn,
                      "Share of clients that leave with the close request and rejoin, then drop and rejoin (0-1)")
         ->check(CLI::Range(0.0, 1.0));
+    load->add_option("--stalled", lo.stalled,
+                     "Members of the first room that stop reading after a third of the run and flood the server; "
+                     "the others are judged while they are stuck")
+        ->check(CLI::Range(0, 1000000));
     load->add_option("--max-missed", lo.max_missed, "Missed pushes tolerated before the run fails (default 0)")
         ->check(CLI::NonNegativeNumber);
     load->add_flag("--print-scenario", lo.print_scenario, "Print the scenario this load test runs, and exit");

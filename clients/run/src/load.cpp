@@ -46,14 +46,27 @@ nlohmann::ordered_json build_load_scenario(const LoadOptions& lo, const std::vec
     if (lo.ramp < 0) throw ConfigError("--ramp", "", "expected connections per second >= 0");
     if (lo.churn < 0 || lo.churn > 1) throw ConfigError("--churn", "", "expected a share from 0 to 1, e.g. 0.1");
     if (rooms.empty()) throw ConfigError("--rooms", "", "no room");
+    if (lo.stalled < 0) throw ConfigError("--stalled", "", "expected a number of members >= 0");
+    if (lo.stalled > 0 && lo.churn > 0) throw ConfigError("--stalled", "", "cannot be combined with --churn (yet)");
     if (static_cast<std::size_t>(lo.clients) < rooms.size())
         throw ConfigError("--rooms", "", fmt::format("{} rooms for {} clients: every room needs a client", rooms.size(), lo.clients));
 
     using json = nlohmann::ordered_json;
     json clients = json::array(), steps = json::array(), all = json::array(), churners = json::array();
     const std::size_t r = rooms.size();
+    const int first_room = lo.clients / static_cast<int>(r) + (lo.clients % static_cast<int>(r) > 0 ? 1 : 0);
+    if (lo.stalled >= first_room)
+        throw ConfigError("--stalled", "", fmt::format("{} stalled members leave none of the {} clients of {} to watch",
+                                                       lo.stalled, first_room, rooms.front()));
+    if (lo.stalled > 0) {
+        // They join first, with a small receive window, so that the server's queue to them fills fast.
+        clients.push_back({{"name", "s"}, {"count", lo.stalled}});
+        steps.push_back({{"step", "join"}, {"client", "s"}, {"path", rooms.front()}, {"expect", "attempt"},
+                         {"recv_buffer", 4096}});
+    }
     for (std::size_t k = 0; k < r; ++k) {
-        const int n = lo.clients / static_cast<int>(r) + (k < static_cast<std::size_t>(lo.clients) % r ? 1 : 0);
+        int n = lo.clients / static_cast<int>(r) + (k < static_cast<std::size_t>(lo.clients) % r ? 1 : 0);
+        if (k == 0) n -= lo.stalled;
         const int x = static_cast<int>(std::lround(lo.churn * n));
         const std::string stay = fmt::format("r{}", k + 1), leave = fmt::format("x{}", k + 1);
         for (const auto& [name, count] : {std::pair{stay, n - x}, std::pair{leave, x}}) {
@@ -70,7 +83,20 @@ nlohmann::ordered_json build_load_scenario(const LoadOptions& lo, const std::vec
         return json{{"step", "hold"}, {"client", all}, {"for_ms", std::round(ms)}, {"allow_disconnect", true}};
     };
     const double total_ms = lo.duration_s * 1000.0;
-    if (churners.empty()) {
+    json watched = all;  // delivery and latency judge the members that keep reading
+    if (lo.stalled > 0) {
+        // A third of the run as a baseline; then the stalled members stop reading and flood
+        // the server with pings (pushes alone would take hours to fill its queue) for up to
+        // 3 s, and stay stuck for the rest of the run.
+        steps.push_back(hold(total_ms / 3));
+        steps.push_back({{"step", "pause_reading"}, {"client", "s"}});
+        steps.push_back({{"step", "flood"}, {"client", "s"}, {"ping", std::string(125, 'x')}, {"count", 30000},
+                         {"for_ms", 3000}, {"hold", true}});
+        json everyone = all;
+        everyone.push_back("s");
+        steps.push_back({{"step", "hold"}, {"client", everyone}, {"for_ms", std::round(total_ms * 2 / 3)},
+                         {"allow_disconnect", true}});
+    } else if (churners.empty()) {
         steps.push_back(hold(total_ms));
     } else {
         // A third of the run held, then the churners leave politely and rejoin, a third more,
@@ -94,12 +120,20 @@ nlohmann::ordered_json build_load_scenario(const LoadOptions& lo, const std::vec
              fmt::format("pushcheck load: {} clients join {}{}, are held for {} s{}; every push the schedule promises must "
                          "arrive, once, within the profile's latency bound",
                          lo.clients, rooms_text, lo.ramp > 0 ? fmt::format(" at {} per second", lo.ramp) : "", lo.duration_s,
-                         churners.empty() ? "" : fmt::format(", {} % of them leave and rejoin twice", lo.churn * 100))},
+                         churners.empty() ? "" : fmt::format(", {} % of them leave and rejoin twice", lo.churn * 100)) +
+                 (lo.stalled > 0 ? fmt::format("; {} members of {} stop reading after a third of the run and flood the "
+                                               "server, and the others are judged while they are stuck",
+                                               lo.stalled, rooms.front())
+                                 : "")},
             {"level", "must"},
             {"clients", clients},
             {"steps", steps},
-            {"checks", json::array({json{{"check", "delivery"}, {"client", all}, {"max_missed", lo.max_missed}},
-                                    json{{"check", "latency"}, {"client", all}}})}};
+            {"checks", [&] {
+                 json checks = json::array({json{{"check", "delivery"}, {"client", watched}, {"max_missed", lo.max_missed}},
+                                            json{{"check", "latency"}, {"client", watched}}});
+                 if (lo.stalled > 0) checks.push_back({{"check", "stall_outcome"}, {"client", "s1"}, {"level", "may"}});
+                 return checks;
+             }()}};
 }
 
 namespace {
@@ -145,7 +179,7 @@ void add_load_figures(engine::RunResult& result, const LoadOptions& lo, const st
     l["harness"] = {{"cpu_s", std::round(cpu_s * 1000.0) / 1000.0},
                     {"peak_rss_bytes", peak_rss_bytes(ru)}};
     json asked = {{"clients", lo.clients}, {"rooms", rooms.size()}, {"ramp_per_s", lo.ramp},
-                  {"duration_s", lo.duration_s}, {"churn", lo.churn}};
+                  {"duration_s", lo.duration_s}, {"churn", lo.churn}, {"stalled", lo.stalled}};
     for (const auto& s : result.scenarios)
         for (const auto& f : s.findings) {
             if (f.name != "delivery" || !f.measurements.is_object()) continue;
@@ -153,6 +187,9 @@ void add_load_figures(engine::RunResult& result, const LoadOptions& lo, const st
                 if (f.measurements.contains(key)) l[key] = f.measurements[key];
             if (f.measurements.contains("per_second")) asked["per_second"] = f.measurements["per_second"];
         }
+    for (const auto& s : result.scenarios)
+        for (const auto& f : s.findings)
+            if (f.name == "stall_outcome" && f.measurements.is_object()) asked["stall_outcome"] = f.measurements;
     l["load"] = std::move(asked);
 }
 

@@ -52,6 +52,25 @@ TEST_CASE("load --print-scenario builds one scenario in the suite's language", "
                                             "disconnect_abruptly", "reconnect", "hold"});
 }
 
+TEST_CASE("load --stalled K: K members of the first room stop reading and flood; the others are judged",
+          "[cli][load][stalled]") {
+    json s = scenario_of({"--clients", "10", "--stalled", "2", "--duration", "6"});
+    REQUIRE(s["clients"].size() == 2);
+    CHECK(s["clients"][0] == json{{"name", "s"}, {"count", 2}});
+    CHECK(s["clients"][1] == json{{"name", "r1"}, {"count", 8}});
+    CHECK(s["steps"][0]["recv_buffer"] == 4096);
+    std::vector<std::string> kinds;
+    for (const auto& st : s["steps"]) kinds.push_back(st["step"]);
+    CHECK(kinds == std::vector<std::string>{"join", "join", "hold", "pause_reading", "flood", "hold"});
+    CHECK(s["checks"][0]["client"] == json::array({"r1"}));  // delivery: the members that keep reading
+    CHECK(s["checks"][2] == json{{"check", "stall_outcome"}, {"client", "s1"}, {"level", "may"}});
+    auto o = cli({"load", "--clients", "3", "--stalled", "3"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("3 stalled members leave none of the 3 clients of /nowtime to watch") != std::string::npos);
+    o = cli({"load", "--clients", "30", "--stalled", "1", "--churn", "0.1"});
+    CHECK(o.code == 2);
+}
+
 TEST_CASE("load usage errors exit 2 and name the option", "[cli][load][exit2]") {
     auto o = cli({"load"});
     CHECK(o.code == 2);

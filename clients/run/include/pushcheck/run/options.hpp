@@ -16,6 +16,7 @@ struct LoadOptions {
     double duration_s = 10;
     double churn = 0;                // share of clients that leave (close request, then abruptly) and rejoin
     std::int64_t max_missed = 0;
+    int stalled = 0;                 // members of the first room that stop reading and flood the server
     bool print_scenario = false;
 };
 
