@@ -23,6 +23,21 @@ Profile fast_profile() {
     return p;
 }
 
+// Two clients held 1050 ms; `tick(f, k)` delivers the pushes of tick k (every 100 ms, ten
+// ticks); returns the delivery finding's result.
+template <class Tick>
+ScenarioResult ten_ticks(int clients, Tick tick) {
+    Fake f(load_scenario(clients, 0, 1050), fast_profile());
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 10; ++k) {
+        f.advance(100ms);
+        tick(f, k);
+    }
+    f.advance(200ms);
+    return f.result();
+}
+
 } // namespace
 
 TEST_CASE("join with ramp_per_s spreads the connects over time", "[steps][join][ramp]") {
@@ -54,16 +69,10 @@ TEST_CASE("expect attempt passes whatever the handshake's outcome", "[steps][joi
 }
 
 TEST_CASE("delivery: every push on schedule passes with the load figures", "[checks][delivery]") {
-    Fake f(load_scenario(2, 0, 1050), fast_profile());
-    f.start();
-    f.accept_all();
-    for (int k = 0; k < 10; ++k) {
-        f.advance(100ms);
+    auto r = ten_ticks(2, [](Fake& f, int) {
         f.push("c1", 3ms);
         f.push("c2", 5ms);
-    }
-    f.advance(200ms);
-    auto r = f.result();
+    });
     const Finding& d = finding(r, "checks/0");
     INFO(d.reason << " " << d.measurements.dump());
     CHECK(d.verdict == Verdict::pass);
@@ -80,16 +89,10 @@ TEST_CASE("delivery: every push on schedule passes with the load figures", "[che
 }
 
 TEST_CASE("delivery: a client that stops getting pushes counts every one it missed", "[checks][delivery]") {
-    Fake f(load_scenario(2, 0, 1050), fast_profile());
-    f.start();
-    f.accept_all();
-    for (int k = 0; k < 10; ++k) {
-        f.advance(100ms);
+    auto r = ten_ticks(2, [](Fake& f, int k) {
         f.push("c1");
         if (k < 3) f.push("c2");  // c2 is stalled after 3 pushes, still connected
-    }
-    f.advance(200ms);
-    auto r = f.result();
+    });
     const Finding& d = finding(r, "checks/0");
     CHECK(d.verdict == Verdict::fail);
     INFO(d.measurements.dump());
@@ -99,17 +102,11 @@ TEST_CASE("delivery: a client that stops getting pushes counts every one it miss
 }
 
 TEST_CASE("delivery: a client the server dropped is owed pushes until the end of the run", "[checks][delivery]") {
-    Fake f(load_scenario(2, 0, 1050), fast_profile());
-    f.start();
-    f.accept_all();
-    for (int k = 0; k < 10; ++k) {
-        f.advance(100ms);
+    auto r = ten_ticks(2, [](Fake& f, int k) {
         f.push("c1");
         if (k < 2) f.push("c2");
         if (k == 2) f.closed("c2", 1008, true, "slow consumer");
-    }
-    f.advance(200ms);
-    auto r = f.result();
+    });
     const Finding& d = finding(r, "checks/0");
     CHECK(d.verdict == Verdict::fail);
     INFO(d.measurements.dump());
