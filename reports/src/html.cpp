@@ -132,7 +132,8 @@ std::string histogram_svg(const Histogram& h, const std::string& what) {
 }
 
 /// Push cadence: each inter-arrival time against the nominal interval and its tolerance band.
-std::string series_svg(const engine::Series& se) {
+std::string series_svg(const engine::Series& se, const char* x_label = "sample # (in arrival order)",
+                       std::size_t x_first = 1) {
     if (se.values.empty()) return "<p class=\"empty\">No samples.</p>";
     const bool band = se.nominal > 0 && se.tolerance > 0;
     double ymin = *std::min_element(se.values.begin(), se.values.end());
@@ -187,9 +188,8 @@ std::string series_svg(const engine::Series& se) {
     ticks.erase(std::unique(ticks.begin(), ticks.end()), ticks.end());
     for (std::size_t i : ticks)
         s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x_of(i)), num(mt + ph + 14),
-                         i + 1);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sample # (in arrival order)</text>", ml + pw / 2,
-                     H - 4);
+                         i + x_first);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", ml + pw / 2, H - 4, x_label);
     s += fmt::format("<text class=\"axis-label\" x=\"12\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 12 {0})\">"
                      "{1}{2}</text>",
                      num(mt + ph / 2), esc(se.name), se.unit.empty() ? "" : " (" + esc(se.unit) + ")");
@@ -611,9 +611,42 @@ std::string scenario_detail(const ScenarioResult& s, std::size_t i) {
     return out;
 }
 
+/// pushcheck load: the figures and, per second of the run, clients connected, pushes and p99.
+std::string load_html(const RunResult& run) {
+    const nlohmann::json& l = run.load;
+    if (!l.is_object() || !l.contains("load")) return "";
+    std::string out = "<section id=\"load\"><h2>Load</h2>";
+    nlohmann::json figures = nlohmann::json::object();
+    for (const char* key : {"clients", "messages", "latency_us", "connect_us", "disconnects", "harness"})
+        if (l.contains(key) && l[key].is_object())
+            for (const auto& [k, v] : l[key].items())
+                if (v.is_number()) figures[std::string(key) + "." + k] = v;
+    out += "<table><thead><tr><th>Figure</th><th class=\"num\">Value</th></tr></thead><tbody>";
+    for (const auto& [k, v] : figures.items())
+        out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(k), esc(v.dump()));
+    out += "</tbody></table>";
+    const nlohmann::json& per = l["load"].value("per_second", nlohmann::json::array());
+    if (per.is_array() && !per.empty()) {
+        engine::Series p99{"p99 latency per second", "ms", 0, 0, {}}, connected{"clients connected", "", 0, 0, {}},
+            pushes{"pushes received per second", "", 0, 0, {}};
+        for (const auto& x : per) {
+            if (!x.is_object()) continue;
+            p99.values.push_back(x.value("p99_us", 0.0) / 1000.0);
+            connected.values.push_back(x.value("connected", 0.0));
+            pushes.values.push_back(x.value("pushes", 0.0));
+        }
+        out += "<div class=\"charts\">";
+        for (const auto* se : {&p99, &connected, &pushes})
+            out += "<div class=\"chart\"><div class=\"caption\">" + esc(se->name) + "</div>" +
+                   series_svg(*se, "second of the run", 0) + "</div>";
+        out += "</div>";
+    }
+    return out + "</section>\n";
+}
+
 std::string body_html(const RunResult& run) {
     std::string out = header_html(run);
-    out += "<main>\n" + summary_html(run) + scenario_table(run) + latency_html(run);
+    out += "<main>\n" + summary_html(run) + scenario_table(run) + load_html(run) + latency_html(run);
     out += "<section id=\"details\"><h2>Details</h2>\n";
     for (std::size_t i = 0; i < run.scenarios.size(); ++i) out += scenario_detail(run.scenarios[i], i);
     out += "</section>\n</main>\n";

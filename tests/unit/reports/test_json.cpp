@@ -273,3 +273,31 @@ TEST_CASE("a partial transcript keeps each event's seq and the count recorded", 
     bad["scenarios"][0]["events_recorded"] = 3;
     expect_error(bad, "/scenarios/0/events_recorded", "expected at least");
 }
+
+TEST_CASE("a load run's figures round-trip through the JSON and get their own HTML section", "[json][html][load]") {
+    auto run = make_run();
+    run.load = json::parse(R"({
+      "clients": {"total": 3, "connected": 3, "failed": 0},
+      "messages": {"received": 30, "missed": 2, "duplicates": 0},
+      "latency_us": {"p50": 1000, "p90": 2000, "p99": 3000, "p999": 3100, "max": 3200, "samples": 30},
+      "harness": {"cpu_s": 0.5, "peak_rss_bytes": 1048576},
+      "load": {"clients": 3, "per_second": [{"t_s": 0, "connected": 3, "pushes": 12, "p99_us": 2500},
+                                            {"t_s": 1, "connected": 2, "pushes": 18, "p99_us": 3000}]}})");
+    const std::string text = json_of(run);
+    const json doc = json::parse(text);
+    CHECK(doc["messages"]["missed"] == 2);
+    CHECK(doc["harness"]["peak_rss_bytes"] == 1048576);
+    const auto back = read(text);
+    CHECK(back.load == run.load);
+    CHECK(json_of(back) == text);
+    CHECK(validate({write_artifact("load.results.json", text)}, artifact_dir() + "/schema-load.log") == 0);
+    const std::string html = html_of(run);
+    CHECK(html.find("<section id=\"load\"><h2>Load</h2>") != std::string::npos);
+    CHECK(html.find("messages.missed</td><td class=\"num\">2<") != std::string::npos);
+    CHECK(html.find("p99 latency per second") != std::string::npos);
+    CHECK(html.find("second of the run") != std::string::npos);
+    CHECK(html_of(make_run()).find("id=\"load\"") == std::string::npos);  // only load runs have it
+    json bad = doc;
+    bad["messages"] = 5;
+    expect_error(bad, "/messages", "expected an object");
+}
