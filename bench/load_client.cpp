@@ -80,13 +80,24 @@ long rss_kib(int pid) {
 }
 
 // Microseconds since the epoch of "...\"data\":\"YYYY-MM-DDTHH:MM:SS.ffffffZ\"..."; -1 if absent.
+// The push's timestamp in microseconds since the epoch, or -1. Accepts what the peers send:
+// "data":"..." or "data": "..." (Python's json.dumps), and 1 to 9 fraction digits (Node
+// sends milliseconds, nowtime-server and Python microseconds).
 long long stamp_us(std::string_view msg) {
-    auto at = msg.find("\"data\":\"");
-    if (at == std::string_view::npos || msg.size() < at + 8 + 27) return -1;
-    const char* p = msg.data() + at + 8;
+    auto at = msg.find("\"data\":");
+    if (at == std::string_view::npos) return -1;
+    at += 7;
+    while (at < msg.size() && msg[at] == ' ') ++at;
+    if (at >= msg.size() || msg[at] != '"' || msg.size() < at + 1 + 20) return -1;
+    const char* p = msg.data() + at + 1;
+    const std::size_t left = msg.size() - at - 1;
     auto num = [&](int off, int n) {
         int v = 0;
-        for (int i = 0; i < n; ++i) v = v * 10 + (p[off + i] - '0');
+        for (int i = 0; i < n; ++i) {
+            const char c = p[off + i];
+            if (c < '0' || c > '9') return -1;
+            v = v * 10 + (c - '0');
+        }
         return v;
     };
     std::tm tm{};
@@ -96,7 +107,15 @@ long long stamp_us(std::string_view msg) {
     tm.tm_hour = num(11, 2);
     tm.tm_min = num(14, 2);
     tm.tm_sec = num(17, 2);
-    return static_cast<long long>(timegm(&tm)) * 1000000 + num(20, 6);
+    if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0) return -1;
+    long long us = 0;
+    std::size_t i = 19;
+    if (i < left && p[i] == '.') {
+        long long scale = 100000;
+        for (++i; i < left && p[i] >= '0' && p[i] <= '9'; ++i, scale /= 10)
+            if (scale > 0) us += (p[i] - '0') * scale;
+    }
+    return static_cast<long long>(timegm(&tm)) * 1000000 + us;
 }
 
 net::awaitable<void> client(tcp::endpoint ep, std::string path, int room, int index, Stats& stats) {
