@@ -21,13 +21,12 @@ public:
     double interval_ms = 0, tolerance_ms = 0;
     std::int64_t max_missed = 0;
 
-    void observe(CheckContext& ctx, std::size_t idx) override {
+    void observe(CheckContext& ctx, std::size_t idx, ClientId id) override {
         const Event& e = ctx.events()[idx];
         last_us_ = std::max(last_us_, e.t_us);
-        auto id = ctx.clients().find(e.client);
-        if (!id || !is_target[*id]) return;
+        if (id == kNoClient || !is_target[id]) return;
         if (per_.empty()) per_.resize(is_target.size());
-        PerClient& c = per_[*id];
+        PerClient& c = per_[id];
         switch (e.kind) {
         case EventKind::connected:
             close_connection(c, last_us_);

@@ -21,13 +21,12 @@ public:
     std::int64_t min_samples = 3;
     bool grade = true;
 
-    void observe(CheckContext& ctx, std::size_t idx) override {
+    void observe(CheckContext& ctx, std::size_t idx, ClientId id) override {
         const Event& e = ctx.events()[idx];
         if (e.kind != EventKind::received) return;
-        auto id = ctx.clients().find(e.client);
-        if (!id || slot_of[*id] < 0) return;
+        if (id == kNoClient || slot_of[id] < 0) return;
         if (!match->matches(ctx.message(idx))) return;
-        PerClient& c = per_[static_cast<std::size_t>(slot_of[*id])];
+        PerClient& c = per_[static_cast<std::size_t>(slot_of[id])];
         // Gaps are measured within one connection: a reconnect starts a new run.
         if (c.n > 0 && e.connection == c.prev_conn) {
             const double gap = static_cast<double>(e.t_us - c.prev_t) / 1000.0;

@@ -21,11 +21,10 @@ public:
     std::string pointer_text;
     double bound_ms = 0;
 
-    void observe(CheckContext& ctx, std::size_t idx) override {
+    void observe(CheckContext& ctx, std::size_t idx, ClientId id) override {
         const Event& e = ctx.events()[idx];
         if (e.kind != EventKind::received) return;
-        auto id = ctx.clients().find(e.client);
-        if (!id || !is_target[*id]) return;
+        if (id == kNoClient || !is_target[id]) return;
         const ParsedMessage& m = ctx.message(idx);
         if (!match->matches(m)) return;
         std::optional<std::int64_t> ts;

@@ -12,7 +12,7 @@ public:
     PatternPtr match;
 
     bool needs_transcript() const override { return true; }
-    void observe(CheckContext& ctx, std::size_t idx) override { last_us_ = std::max(last_us_, ctx.events()[idx].t_us); }
+    void observe(CheckContext& ctx, std::size_t idx, ClientId) override { last_us_ = std::max(last_us_, ctx.events()[idx].t_us); }
 
     CheckOutcome finish(CheckContext& ctx) override {
         const EventLog& events = ctx.events();

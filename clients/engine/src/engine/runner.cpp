@@ -255,7 +255,7 @@ struct ScenarioRunner::Impl final : StepContext {
     std::vector<std::string> check_errors;   // by check: an exception thrown while observing
     std::unique_ptr<CheckContext> check_ctx;
 
-    void observe(std::size_t idx);
+    void observe(std::size_t idx, ClientId id);
 
     /// Lets go of a client's old events, except those a step or the engine may still read.
     void trim(ClientId id) {
@@ -295,11 +295,11 @@ struct CheckCtx final : CheckContext {
 
 } // namespace
 
-void ScenarioRunner::Impl::observe(std::size_t idx) {
+void ScenarioRunner::Impl::observe(std::size_t idx, ClientId id) {
     for (std::size_t i = 0; i < checks.size(); ++i) {
         if (!check_errors[i].empty()) continue;
         try {
-            checks[i].impl->observe(*check_ctx, idx);
+            checks[i].impl->observe(*check_ctx, idx, id);
         } catch (const std::exception& e) {
             check_errors[i] = std::string("internal error: ") + e.what();
         }
@@ -416,7 +416,7 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
         event.duration_us = micros(m.now_ - m.clients[*id].connect_sent);
     const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
-        m.observe(idx);
+        m.observe(idx, id ? *id : kNoClient);
         const Event& e = (*m.store)[idx];
         // Events of an earlier connection are recorded but satisfy no step.
         if (!id || e.connection != m.clients[*id].connection) {

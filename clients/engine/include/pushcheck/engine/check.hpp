@@ -67,8 +67,9 @@ struct CheckOutcome {
 class Check {
 public:
     virtual ~Check() = default;
-    /// Called for every recorded event of every client, in order.
-    virtual void observe(CheckContext& /*ctx*/, std::size_t /*index*/) {}
+    /// Called for every recorded event of every client, in order; `client` is the event's
+    /// client as the engine resolved it (kNoClient: not one of the scenario's).
+    virtual void observe(CheckContext& /*ctx*/, std::size_t /*index*/, ClientId /*client*/) {}
     virtual CheckOutcome finish(CheckContext& ctx) = 0;
     /// True: every event of the check's clients is kept until finish().
     virtual bool needs_transcript() const { return false; }
