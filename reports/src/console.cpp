@@ -135,7 +135,11 @@ void print_summary(const engine::RunResult& run, const ConsoleOptions& o, std::o
     const Verdict overall = detail::overall_verdict(run);
     out << "  result " << paint(o, colour_of(overall), detail::verdict_label(overall)) << " in "
         << detail::fmt_duration(run.duration_ms) << " against " << sanitize_text(run.target) << " (profile "
-        << sanitize_text(run.profile_name) << ")\n";
+        << sanitize_text(run.profile_name)
+        << (run.shard ? fmt::format(", shard {} of {}", run.shard->index, run.shard->count)
+            : !run.merged_from.empty() ? fmt::format(", {} shards merged", run.merged_from.size())
+                                       : std::string())
+        << ")\n";
 }
 
 } // namespace pushcheck::reports

@@ -312,14 +312,22 @@ std::string measure_value(const std::string& key, const nlohmann::json& v) {
     return "<code>" + esc(dump(v)) + "</code>";
 }
 
+/// Figures drawn as charts elsewhere (histograms, per-second series), or too big for a table cell.
+bool bulky(const std::string& key) {
+    return key == "per_second" || key == "histogram" ||
+           (key.size() > 10 && key.compare(key.size() - 10, 10, "_histogram") == 0);
+}
+
 /// Measurements as a table: one row per figure; a nested object (per check) becomes a row group.
 std::string measurements_table(const nlohmann::json& m) {
     if (!m.is_object() || m.empty()) return "";
     std::string rows;
     for (auto it = m.begin(); it != m.end(); ++it) {
+        if (bulky(it.key())) continue;
         if (it->is_object() && !it->empty()) {
             bool first = true;
             for (auto in = it->begin(); in != it->end(); ++in) {
+                if (bulky(in.key())) continue;
                 rows += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>", first ? esc(it.key()) : "",
                                     esc(in.key()), measure_value(in.key(), *in));
                 first = false;
@@ -338,7 +346,8 @@ std::string figures_table(const nlohmann::json& m) {
     if (!m.is_object() || m.empty()) return "";
     std::string s = "<table class=\"measures\"><tbody>";
     for (auto it = m.begin(); it != m.end(); ++it)
-        s += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(it.key()), measure_value(it.key(), *it));
+        if (!bulky(it.key()))
+            s += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(it.key()), measure_value(it.key(), *it));
     return s + "</tbody></table>";
 }
 
@@ -453,9 +462,13 @@ std::string findings_table(const ScenarioResult& sc) {
 std::string header_html(const RunResult& run) {
     const Verdict overall = detail::overall_verdict(run);
     return fmt::format("<header class=\"top {}\"><div class=\"top-inner\"><div><div class=\"brand\">pushcheck</div>"
-                       "<h1>Conformance report</h1><div class=\"sub\">{} &middot; profile {}</div></div>"
+                       "<h1>Conformance report</h1><div class=\"sub\">{} &middot; profile {}{}</div></div>"
                        "<span class=\"badge overall {}\" id=\"overall\">{}</span></div></header>\n",
-                       vclass(overall), esc(run.target), esc(run.profile_name), vclass(overall),
+                       vclass(overall), esc(run.target), esc(run.profile_name),
+                       run.shard ? fmt::format(" &middot; shard {} of {}", run.shard->index, run.shard->count)
+                       : !run.merged_from.empty() ? fmt::format(" &middot; {} shards merged", run.merged_from.size())
+                                                  : std::string(),
+                       vclass(overall),
                        detail::verdict_label(overall));
 }
 

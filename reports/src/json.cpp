@@ -544,6 +544,14 @@ public:
             }
             r.interrupted = std::move(x);
         }
+        if (const json* sh = opt(doc, "shard")) {
+            object(*sh, "/shard");
+            Shard x;
+            x.count = static_cast<unsigned>(integer(*sh, "/shard", "count", 1, 100000));
+            x.index = static_cast<unsigned>(integer(*sh, "/shard", "index", 1, x.count));
+            r.shard = x;
+        }
+        if (opt(doc, "merged_from")) r.merged_from = strings(doc, "", "merged_from");
         for (const char* key : kLoadKeys)
             if (const json* v = opt(doc, key)) {
                 object(*v, std::string("/") + key);
@@ -606,6 +614,8 @@ void write_json(const RunResult& run, std::ostream& out) {
         for (const auto& u : run.interrupted->unfinished) unfinished.push_back({{"id", u.id}, {"driver", u.driver}});
         doc["interrupted"] = {{"signal", run.interrupted->signal}, {"unfinished", std::move(unfinished)}};
     }
+    if (run.shard) doc["shard"] = {{"index", run.shard->index}, {"count", run.shard->count}};
+    if (!run.merged_from.empty()) doc["merged_from"] = run.merged_from;
     for (const auto& [key, value] : run.load.items()) doc[key] = ordered_json(value);  // pushcheck load's figures
     if (run.server)
         doc["server"] = {{"command", run.server->command},

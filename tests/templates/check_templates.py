@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks the CI templates users copy: each parses (YAML with PyYAML, the Jenkinsfile with
 Groovy when it is installed, else a bracket and quote balance check), each runs pushcheck,
-and every flag it passes to `pushcheck run` (or ./ci/suite, which forwards them) is one
-that `pushcheck run --help` lists. Prints one line per problem; exit 1 if there is any.
+and every flag it passes to `pushcheck run`, `load` or `merge` (or ./ci/suite, which
+forwards them to run) is one that the command's --help lists. Prints one line per problem; exit 1 if there is any.
 With --expect-error TEXT (repeatable) it checks itself instead: exit 0 only when the
 problems found are exactly one per TEXT, each containing its TEXT."""
 import argparse
@@ -15,23 +15,24 @@ import sys
 
 import yaml
 
-# A pushcheck run command line: the installed or built binary, or ./ci/suite.
-COMMAND = re.compile(r"(?:\bpushcheck\s+run|\bci/suite)\b(?P<args>[^\n;|&]*)")
+# A pushcheck command line: the installed or built binary, or ./ci/suite (which runs `run`).
+COMMAND = re.compile(r"(?:\bpushcheck\s+(?P<cmd>run|load|merge)|\bci/suite)\b(?P<args>[^\n;|&]*)")
+COMMANDS = ("run", "load", "merge")
 
 
-def run_flags(pushcheck):
-    """The flags `pushcheck run --help` lists (CLI11 layout: '  -q,--quiet', '  --target TEXT')."""
-    out = subprocess.run([pushcheck, "run", "--help"], capture_output=True, text=True, timeout=60)
+def run_flags(pushcheck, command="run"):
+    """The flags `pushcheck COMMAND --help` lists (CLI11 layout: '  -q,--quiet', '  --target TEXT')."""
+    out = subprocess.run([pushcheck, command, "--help"], capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
-        sys.exit(f"check_templates: '{pushcheck} run --help' exited {out.returncode}: {out.stderr.strip()}")
+        sys.exit(f"check_templates: '{pushcheck} {command} --help' exited {out.returncode}: {out.stderr.strip()}")
     flags = set()
     for line in out.stdout.splitlines():
         m = re.match(r"\s+(-[^\s]+)", line)
         if m:
             for f in m.group(1).split(","):
                 flags.add(f.split("=")[0])
-    if "--target" not in flags:
-        sys.exit("check_templates: could not read the flags from 'pushcheck run --help':\n" + out.stdout)
+    if "--json" not in flags:
+        sys.exit(f"check_templates: could not read the flags from 'pushcheck {command} --help':\n" + out.stdout)
     return flags
 
 
@@ -72,10 +73,10 @@ def commands_yaml(path, problems):
         for s in strings(doc):
             if isinstance(s, list):
                 # A container that runs the pushcheck image: args: ["run", "--target", ...].
-                if s[0] == "run":
-                    found.append(shlex.join(s[1:]))
+                if s[0] in COMMANDS:
+                    found.append((s[0], shlex.join(s[1:])))
             else:
-                found += [m.group("args") for m in COMMAND.finditer(s.replace("\\\n", " "))]
+                found += [(m.group("cmd") or "run", m.group("args")) for m in COMMAND.finditer(s.replace("\\\n", " "))]
     return found
 
 
@@ -115,7 +116,7 @@ def commands_groovy(path):
     found = []
     for lit in LITERAL.finditer(text):
         body = next(g for g in lit.groups() if g is not None).replace("\\\n", " ")
-        found += [m.group("args") for m in COMMAND.finditer(body)]
+        found += [(m.group("cmd") or "run", m.group("args")) for m in COMMAND.finditer(body)]
     return found
 
 
@@ -129,7 +130,7 @@ def main():
     files = []
     for t in a.templates:
         files += sorted(os.path.join(t, n) for n in os.listdir(t)) if os.path.isdir(t) else [t]
-    known = run_flags(a.pushcheck)
+    known = {c: run_flags(a.pushcheck, c) for c in COMMANDS}
     problems = []
     for path in files:
         name = os.path.basename(path)
@@ -141,15 +142,15 @@ def main():
             cmds = commands_groovy(path)
         if not cmds and not any(x.startswith(path + ":") for x in problems):
             problems.append(f"{path}: runs no 'pushcheck run' or ./ci/suite")
-        for c in cmds:
+        for cmd, c in cmds:
             flags, err = flags_in(c)
             if err:
                 problems.append(f"{path}: {err}")
                 continue
-            print(f"{path}: pushcheck run {' '.join(flags)}")
+            print(f"{path}: pushcheck {cmd} {' '.join(flags)}")
             for f in flags:
-                if f not in known:
-                    problems.append(f"{path}: unknown pushcheck run flag {f}")
+                if f not in known[cmd]:
+                    problems.append(f"{path}: unknown pushcheck {cmd} flag {f}")
     for x in problems:
         print(x)
     if a.expect_error:

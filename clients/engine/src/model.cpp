@@ -97,6 +97,23 @@ void Summary::add(Verdict v) {
     }
 }
 
+void ScenarioResult::regrade() {
+    verdict = Verdict::pass;
+    reason.clear();
+    for (const auto& f : findings)
+        if (severity(f.verdict) > severity(verdict)) {
+            verdict = f.verdict;
+            reason = f.reason;
+        }
+    measurements = nlohmann::json::object();
+    for (const auto& f : findings) {
+        if (!f.measurements.is_object() || f.measurements.empty()) continue;
+        std::string key = f.name;
+        if (measurements.contains(key)) key = f.name + "_" + f.where.substr(f.where.find('/') + 1);
+        measurements[key] = f.measurements;
+    }
+}
+
 void RunResult::recompute_summary() {
     summary = Summary{};
     latency = Histogram{};

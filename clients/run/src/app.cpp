@@ -58,6 +58,13 @@ CLI::Option* add_target_options(CLI::App& cmd, RunOptions& o) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
     cmd.add_option("--embedded-interval-ms", o.embedded_interval_ms,
                     "Push interval of the embedded reference server")->check(CLI::Range(10, 60000));
+    cmd.add_option("--progress", o.progress,
+                   "Live progress line (clients connected, pushes/s, p99, failures): auto (on a terminal, not "
+                   "with -q), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+    cmd.add_option("--shard", o.shard,
+                   "Run slice K of N of every client group (K from 1), e.g. 2/4; 'pushcheck merge' combines the "
+                   "N results documents");
     cmd.add_option("--server-cmd", o.server_cmd,
                     "Start the server under test with this shell command, wait until --target accepts "
                     "connections, and stop it (SIGTERM, then SIGKILL) after the run");
@@ -94,7 +101,7 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
 
     RunOptions o;
     o.handle_signals = handle_signals;
-    static const std::vector<std::string> commands = {"run", "load", "list", "validate", "report"};
+    static const std::vector<std::string> commands = {"run", "load", "merge", "list", "validate", "report"};
     // The first word that is not an option must be a command: name a mistyped one.
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
         std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
@@ -104,7 +111,7 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
         for (const auto& c : commands)
             if (auto d = distance(args[0], c); d < best_d) best_d = d, best = c;
         if (!best.empty()) err << "; did you mean '" << best << "'?";
-        err << "\nCommands: run, load, list, validate, report. Run 'pushcheck --help' for usage.\n";
+        err << "\nCommands: run, load, merge, list, validate, report. Run 'pushcheck --help' for usage.\n";
         return exit_usage;
     }
     auto* run = app.add_subcommand("run", "Run the conformance suite against a target (default: the embedded reference server)");
@@ -149,6 +156,11 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
     report->add_option("results", results, "RESULTS.json written by pushcheck run --json")->required();
     add_report_options(*report, o);
 
+    std::vector<std::string> shard_files;
+    auto* merge = app.add_subcommand("merge", "Combine the results documents of the shards of one run (--shard K/N)");
+    merge->add_option("results", shard_files, "RESULTS.json of every shard, written with --shard K/N --json")->required();
+    add_report_options(*merge, o);
+
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
         app.parse(reversed);
@@ -189,12 +201,14 @@ int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ost
         style.tty = ::isatty(STDOUT_FILENO) != 0;
         style.color = style.tty && std::getenv("NO_COLOR") == nullptr;
     }
+    if (o.progress != "auto") style.tty = o.progress == "always";
     try {
         if (*run) return run_command(o, style, out, err);
         if (*load) return load_command(o, lo, style, out, err);
         if (*list) return list_command(o, format, out, err);
         if (*validate) return validate_command(o, files, out, err);
         if (*report) return report_command(o, results, style, out, err);
+        if (*merge) return merge_command(o, shard_files, style, out, err);
     } catch (const std::exception& e) {
         err << "pushcheck: internal error: " << e.what() << "\n";
         return exit_usage;

@@ -170,27 +170,33 @@ std::uint64_t peak_rss_bytes(const rusage& ru) {
 
 } // namespace
 
-void add_load_figures(engine::RunResult& result, const LoadOptions& lo, const std::vector<std::string>& rooms) {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+void lift_delivery_figures(engine::RunResult& result, json asked) {
     json& l = result.load;
-    l["harness"] = {{"cpu_s", std::round(cpu_s * 1000.0) / 1000.0},
-                    {"peak_rss_bytes", peak_rss_bytes(ru)}};
-    json asked = {{"clients", lo.clients}, {"rooms", rooms.size()}, {"ramp_per_s", lo.ramp},
-                  {"duration_s", lo.duration_s}, {"churn", lo.churn}, {"stalled", lo.stalled}};
     for (const auto& s : result.scenarios)
         for (const auto& f : s.findings) {
             if (f.name != "delivery" || !f.measurements.is_object()) continue;
             for (const char* key : {"clients", "connections", "messages", "latency_us", "connect_us", "disconnects"})
                 if (f.measurements.contains(key)) l[key] = f.measurements[key];
-            if (f.measurements.contains("per_second")) asked["per_second"] = f.measurements["per_second"];
+            if (f.measurements.contains("per_second")) {
+                json series = f.measurements["per_second"];
+                for (auto& one : series) one.erase("latency_histogram");  // the chart needs p99 only
+                asked["per_second"] = std::move(series);
+            }
         }
     for (const auto& s : result.scenarios)
         for (const auto& f : s.findings)
             if (f.name == "stall_outcome" && f.measurements.is_object()) asked["stall_outcome"] = f.measurements;
     l["load"] = std::move(asked);
+}
+
+void add_load_figures(engine::RunResult& result, const LoadOptions& lo, const std::vector<std::string>& rooms) {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    result.load["harness"] = {{"cpu_s", std::round(cpu_s * 1000.0) / 1000.0}, {"peak_rss_bytes", peak_rss_bytes(ru)}};
+    lift_delivery_figures(result, {{"clients", lo.clients}, {"rooms", rooms.size()}, {"ramp_per_s", lo.ramp},
+                                   {"duration_s", lo.duration_s}, {"churn", lo.churn}, {"stalled", lo.stalled}});
 }
 
 void print_load_figures(const engine::RunResult& result, std::ostream& out) {

@@ -13,6 +13,9 @@ namespace pushcheck::run {
 std::vector<std::string> expand_rooms(const std::vector<std::string>& specs);
 /// The scenario `pushcheck load` runs. Throws ConfigError naming the option at fault.
 nlohmann::ordered_json build_load_scenario(const LoadOptions& lo, const std::vector<std::string>& rooms);
+/// Lifts the delivery check's figures (and stall_outcome's) into result.load, with `asked`
+/// (what the load test was asked to do) as result.load["load"].
+void lift_delivery_figures(engine::RunResult& result, nlohmann::json asked);
 /// Lifts the delivery check's figures and pushcheck's own CPU and peak RSS into result.load.
 void add_load_figures(engine::RunResult& result, const LoadOptions& lo, const std::vector<std::string>& rooms);
 /// Three lines: clients and pushes, latency percentiles, pushcheck's cost (nothing without figures).

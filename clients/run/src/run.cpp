@@ -15,12 +15,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -222,6 +224,54 @@ struct RunState {
     std::mutex mu;
     std::vector<std::optional<engine::ScenarioResult>> results;
     std::size_t printed = 0, finished = 0;
+
+    // The live line (a TTY, not -q): redrawn every second once the run is 2 s old.
+    std::condition_variable progress_cv;
+    bool progress_stop = false;
+    std::string progress_text;            // the last line drawn
+    std::uint64_t progress_received = 0;  // messages received when it was drawn
+    Clock::time_point progress_at{};
+
+    bool live_line() const { return style.tty && !o.quiet; }
+
+    /// "[3/22] 1834/2000 clients connected, 19950 pushes/s, p99 12.3 ms, 0 failed" (under mu).
+    void update_progress() {
+        std::uint64_t clients = 0, open = 0, received = 0, failed = 0;
+        std::int64_t p99 = -1;
+        for (std::size_t i = 0; i < runners.size(); ++i) {
+            const engine::LiveFigures f = runners[i]->live();
+            received += f.received;
+            if (results[i]) {
+                failed += results[i]->verdict == engine::Verdict::fail || results[i]->verdict == engine::Verdict::harness_error;
+                continue;
+            }
+            failed += f.failed;
+            if (f.done) continue;
+            clients += f.clients;
+            open += f.open;
+            p99 = std::max(p99, f.p99_us);
+        }
+        const Clock::time_point now = Clock::now();
+        const double dt = std::chrono::duration<double>(now - (progress_at == Clock::time_point{} ? t0 : progress_at)).count();
+        const double rate = dt > 0 ? static_cast<double>(received - progress_received) / dt : 0;
+        progress_at = now;
+        progress_received = received;
+        progress_text = fmt::format("[{}/{}] {}/{} clients connected, {:.0f} pushes/s, p99 {}, {} failed", finished,
+                                    runners.size(), open, clients, rate,
+                                    p99 < 0 ? std::string("-") : fmt::format("{:.1f} ms", static_cast<double>(p99) / 1000.0),
+                                    failed);
+    }
+
+    /// The progress thread: redraws the line every second until progress_stop.
+    void progress_loop() {
+        std::unique_lock lock(mu);
+        while (!progress_cv.wait_for(lock, std::chrono::seconds(1), [this] { return progress_stop; })) {
+            if (stopped || Clock::now() - t0 < std::chrono::seconds(2)) continue;
+            update_progress();
+            out << "\r\033[K" << progress_text << std::flush;
+        }
+    }
+    std::optional<engine::Shard> shard;  // --shard
     bool stopped = false;  // a signal took over, or the run is being reported: print nothing more
 
     RunState(const RunOptions& opts, const ConsoleStyle& st, std::ostream& o_, std::ostream& e_)
@@ -237,10 +287,11 @@ struct RunState {
         auto& r = *results[i];
         r.started_ms = std::max(0.0, std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - r.duration_ms);
         ++finished;
-        if (style.tty) out << "\r\033[K";
+        if (live_line()) out << "\r\033[K";
         // Lines come in a stable order (scenario, then driver), whatever finishes first.
         while (printed < order.size() && results[order[printed]]) reports::print_scenario_line(*results[order[printed++]], console(), out);
-        if (style.tty && finished < runners.size()) out << fmt::format("[{}/{}] running...", finished, runners.size());
+        if (live_line() && finished < runners.size())
+            out << (progress_text.empty() ? fmt::format("[{}/{}] running...", finished, runners.size()) : progress_text);
         out << std::flush;
     }
 
@@ -256,6 +307,7 @@ struct RunState {
         result.started_at = started_at;
         result.hostname = host_name();
         result.dialled = dialled;
+        result.shard = shard;
         bool any_connected = false, any_http = false, any_failed = false;
         for (std::size_t k : order) {
             if (!results[k]) continue;
@@ -325,7 +377,7 @@ struct RunState {
         std::lock_guard lock(mu);
         if (stopped) return;
         stopped = true;
-        if (style.tty) out << "\r\033[K";
+        if (live_line()) out << "\r\033[K";
         engine::Interruption in;
         in.signal = signal_name(sig);
         for (std::size_t k : order)
@@ -342,6 +394,16 @@ struct RunState {
 };
 
 } // namespace
+
+engine::Shard parse_shard(const std::string& text) {
+    static const std::regex re(R"(^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$)");
+    std::smatch m;
+    if (std::regex_match(text, m, re)) {
+        const unsigned k = static_cast<unsigned>(std::stoul(m[1])), n = static_cast<unsigned>(std::stoul(m[2]));
+        if (k >= 1 && k <= n && n <= 100000) return {k, n};
+    }
+    throw ConfigError("--shard", "", "expected K/N with 1 <= K <= N <= 100000 (slice K of N, e.g. 2/4), got '" + text + "'");
+}
 
 int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& out, std::ostream& err) {
     RunState st(o, style, out, err);
@@ -373,6 +435,11 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         ro.keep_first = o.keep_events == 0 ? 0 : 8;
         ro.keep_last = o.keep_events;
         ro.keep_clients = o.keep_events == 0 ? 0 : o.keep_clients;
+        if (!o.shard.empty()) {
+            st.shard = parse_shard(o.shard);
+            ro.shard_index = st.shard->index - 1;
+            ro.shard_count = st.shard->count;
+        }
         if (o.driver != "async") check_sync_limit(st.prep.scenarios);
         // Bind every scenario before any I/O so that a bad reference fails fast (exit 2).
         for (const auto& d : st.driver_names) {
@@ -451,6 +518,8 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
     auto on_done = [&](engine::Session& s) { st.on_done(index.at(&s)); };
 
     const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(n);
+    std::thread progress;
+    if (st.live_line()) progress = std::thread([&st] { st.progress_loop(); });
     for (bool phase : {false, true}) {
         std::vector<std::thread> threads;
         for (std::size_t d = 0; d < st.driver_names.size(); ++d) {
@@ -466,7 +535,15 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         }
         for (auto& t : threads) t.join();
     }
-    if (style.tty) out << "\r\033[K" << std::flush;
+    if (progress.joinable()) {
+        {
+            std::lock_guard lock(st.mu);
+            st.progress_stop = true;
+        }
+        st.progress_cv.notify_all();
+        progress.join();
+    }
+    if (st.live_line()) out << "\r\033[K" << std::flush;
 
     std::unique_lock lock(st.mu);
     st.stopped = true;

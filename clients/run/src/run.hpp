@@ -31,6 +31,10 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
 int list_command(const RunOptions& o, const std::string& format, std::ostream& out, std::ostream& err);
 int validate_command(const RunOptions& o, const std::vector<std::string>& files, std::ostream& out,
                      std::ostream& err);
+/// "K/N" -> {K, N} with 1 <= K <= N; throws ConfigError naming --shard.
+engine::Shard parse_shard(const std::string& text);
+int merge_command(const RunOptions& o, const std::vector<std::string>& files, const ConsoleStyle& style,
+                  std::ostream& out, std::ostream& err);
 int report_command(const RunOptions& o, const std::string& results_file, const ConsoleStyle& style,
                    std::ostream& out, std::ostream& err);
 

@@ -26,9 +26,9 @@ def check(cond, what):
         print("FAILED: " + what, flush=True)
 
 
-def start_server(*extra):
+def start_server(*extra, interval_ms=400):
     """nowtime-server on a free port; returns (proc, 'HOST:PORT')."""
-    p = subprocess.Popen([A.server, "--port", "0", "--interval-ms", "400", "--log-level", "warn", *extra],
+    p = subprocess.Popen([A.server, "--port", "0", "--interval-ms", str(interval_ms), "--log-level", "warn", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     sel = selectors.DefaultSelector()
     sel.register(p.stdout, selectors.EVENT_READ)
@@ -275,6 +275,74 @@ def case_server_cmd(tmp):
     doc = json.loads(slurp(files["json"]))
     check(doc.get("server", {}).get("log_tail", "") != "", "no server log tail in the JSON of a failed run")
     check("printed last" in r.stderr, "no server output on the console of a failed run")
+
+
+def case_shard_merge(tmp):
+    """Four `pushcheck load --shard K/4` processes against one server, merged, count the
+    clients, connections and pushes of one run over the same 40 clients; the merged latency
+    histogram is the shards' added bucket by bucket; merge refuses an incomplete set."""
+    p, hp = start_server(interval_ms=200)
+    try:
+        common = ["--target", f"ws://{hp}", "--set", "push.interval_ms=200", "--clients", "40", "--rooms", "/nowtime",
+                  "--duration", "3", "-q"]
+        shards = [os.path.join(tmp, f"s{k}.json") for k in range(1, 5)]
+        procs = [subprocess.Popen([A.pushcheck, "load", *common, "--shard", f"{k}/4", "--json", shards[k - 1]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in range(1, 5)]
+        for k, pr in enumerate(procs, 1):
+            out, _ = pr.communicate(timeout=120)
+            print(f"$ pushcheck load --shard {k}/4 -> exit {pr.returncode}\n{out}", flush=True)
+            check(pr.returncode == 0, f"shard {k}/4: exit {pr.returncode}")
+        one = os.path.join(tmp, "one.json")
+        r = subprocess.run([A.pushcheck, "load", *common, "--json", one], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, f"the single run: exit {r.returncode}: {r.stdout}{r.stderr}")
+    finally:
+        stop(p)
+    files = reports(tmp)
+    r = subprocess.run([A.pushcheck, "merge", *shards, *report_args(files)], capture_output=True, text=True, timeout=120)
+    print(f"$ pushcheck merge -> exit {r.returncode}\n{r.stdout}{r.stderr}", flush=True)
+    check(r.returncode == 0, f"merge: exit {r.returncode}, expected 0")
+    check("4 shards merged" in r.stdout, "the merge summary does not say it merged 4 shards")
+    m, o = json.loads(slurp(files["json"])), json.loads(slurp(one))
+    parts = [json.loads(slurp(f)) for f in shards]
+    check([x["shard"] for x in parts] == [{"index": k, "count": 4} for k in range(1, 5)], "shard members in the JSON")
+    check(sum(x["clients"]["total"] for x in parts) == 40, "the shards do not split 40 clients")
+    check(m.get("merged_from") == shards, f"merged_from: {m.get('merged_from')}")
+    for key in ("total", "connected", "failed"):
+        check(m["clients"][key] == o["clients"][key], f"clients.{key}: merged {m['clients'][key]}, one run {o['clients'][key]}")
+    check(m["connections"] == o["connections"], f"connections: merged {m['connections']}, one run {o['connections']}")
+    check(m["messages"]["missed"] == 0 and o["messages"]["missed"] == 0, "missed pushes")
+    check(m["messages"]["duplicates"] == 0, "duplicates")
+    # Each client gets one push per 200 ms for 3 s: the runs may differ by a tick's phase per client.
+    check(abs(m["messages"]["received"] - o["messages"]["received"]) <= 40,
+          f"received: merged {m['messages']['received']}, one run {o['messages']['received']}")
+    check(m["messages"]["received"] == sum(x["messages"]["received"] for x in parts), "received is not the shards' sum")
+
+    def delivery(doc):
+        return next(f for f in doc["scenarios"][0]["findings"] if f["name"] == "delivery")["measurements"]
+    added = {}
+    for x in parts:
+        for i, n in delivery(x)["latency_histogram"]["buckets"]:
+            added[i] = added.get(i, 0) + n
+    merged_h = delivery(m)["latency_histogram"]
+    check({i: n for i, n in merged_h["buckets"]} == added, "the merged histogram is not the shards' added")
+    check(merged_h["count"] == m["messages"]["received"], "histogram count != pushes received")
+    check(abs(merged_h["count"] - delivery(o)["latency_histogram"]["count"]) <= 40, "histogram counts differ from one run")
+    check("<testsuite" in slurp(files["junit"]) and "shards merged" in slurp(files["html"]), "merged JUnit/HTML")
+    import jsonschema
+    schema = json.loads(slurp(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "reports",
+                                           "results.schema.json")))
+    for name, doc in [("shard 1", parts[0]), ("merged", m)]:
+        try:
+            jsonschema.validate(doc, schema)
+        except jsonschema.ValidationError as e:
+            check(False, f"the {name} results document does not follow results.schema.json: {e.message}")
+    # Three of four shards, a plain run, a shard twice: exit 2 naming the problem.
+    r = subprocess.run([A.pushcheck, "merge", *shards[:3]], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "missing: 4/4" in r.stderr, f"incomplete set: exit {r.returncode} {r.stderr}")
+    r = subprocess.run([A.pushcheck, "merge", *shards[:3], one], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "not a shard" in r.stderr, f"plain run: exit {r.returncode} {r.stderr}")
+    r = subprocess.run([A.pushcheck, "load", *common, "--shard", "5/4"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "--shard" in r.stderr, f"--shard 5/4: exit {r.returncode} {r.stderr}")
 
 
 def main():

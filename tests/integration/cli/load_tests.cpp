@@ -88,6 +88,43 @@ TEST_CASE("load usage errors exit 2 and name the option", "[cli][load][exit2]") 
     CHECK(o.err.find("do not apply to load") != std::string::npos);
     o = cli({"load", "--clients", "2", "--churn", "2"});
     CHECK(o.code == 2);
+    for (const char* bad : {"0/4", "5/4", "x", "2/", "1/0"}) {
+        o = cli({"load", "--clients", "2", "--shard", bad});
+        INFO(bad << ": " << o.err);
+        CHECK(o.code == 2);
+        CHECK(o.err.find("--shard: expected K/N with 1 <= K <= N") != std::string::npos);
+    }
+    o = cli({"merge"});
+    CHECK(o.code == 2);
+    o = cli({"merge", "/no/such/shard.json"});
+    CHECK(o.code == 2);
+    CHECK(o.err.find("/no/such/shard.json: cannot open the file") != std::string::npos);
+    o = cli({"load", "--clients", "2", "--progress", "sometimes"});
+    CHECK(o.code == 2);
+}
+
+TEST_CASE("load shows a live progress line when asked, and none with -q or never", "[cli][load][progress]") {
+    auto run = [](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"load", "--clients", "20", "--duration", "3", "--embedded-interval-ms", "100"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return cli(args);
+    };
+    auto o = run({"--progress", "always"});
+    INFO(o.out << o.err);
+    CHECK(o.code == 0);
+    // Drawn from the run's third second on: clients, pushes per second, p99, failures.
+    CHECK(o.out.find("\r\033[K[0/1] 20/20 clients connected, ") != std::string::npos);
+    CHECK(o.out.find(" pushes/s, p99 ") != std::string::npos);
+    CHECK(o.out.find(" ms, 0 failed") != std::string::npos);
+    for (auto extra : {std::vector<std::string>{"--progress", "always", "-q"}, std::vector<std::string>{"--progress", "never"},
+                       std::vector<std::string>{}}) {  // the tests' output is not a terminal
+        auto q = run(extra);
+        INFO("with " << (extra.empty() ? std::string("no option") : extra[1] + (extra.size() > 2 ? " " + extra[2] : "")) << ": "
+                     << q.out);
+        CHECK(q.code == 0);
+        CHECK(q.out.find("pushes/s") == std::string::npos);
+        CHECK(q.out.find("\033[K") == std::string::npos);
+    }
 }
 
 TEST_CASE("a load run against the embedded server passes and writes its figures", "[cli][load][exit0]") {

@@ -110,9 +110,7 @@ public:
         m["clients"] = {{"total", targets}, {"connected", clients_connected_}, {"failed", targets - clients_connected_}};
         m["connections"] = {{"opened", connections_}, {"failed", connect_failed_}};
         m["messages"] = {{"received", received_}, {"missed", missed_}, {"duplicates", duplicates_}};
-        auto q = [](const Histogram& h, double p) { return h.count() ? h.quantile(p) : 0; };
-        m["latency_us"] = {{"samples", latency_.count()}, {"p50", q(latency_, 0.5)},   {"p90", q(latency_, 0.9)},
-                           {"p99", q(latency_, 0.99)},    {"p999", q(latency_, 0.999)}, {"max", latency_.max()}};
+        m["latency_us"] = quantiles(latency_);
         m["connect_us"] = {{"p50", q(connect_, 0.5)}, {"p99", q(connect_, 0.99)}, {"max", connect_.max()}};
         nlohmann::json causes = nlohmann::json::object();
         for (const auto& [k, n] : disconnects_) causes[k] = n;
@@ -121,35 +119,58 @@ public:
         std::int64_t connected = 0;
         for (std::size_t s = 0; s < seconds_.size(); ++s) {
             connected += seconds_[s].connected_delta;
-            series.push_back({{"t_s", s},
-                              {"connected", connected},
-                              {"pushes", seconds_[s].pushes},
-                              {"p99_us", q(seconds_[s].latency, 0.99)}});
+            nlohmann::json one = {{"t_s", s},
+                                  {"connected", connected},
+                                  {"pushes", seconds_[s].pushes},
+                                  {"p99_us", q(seconds_[s].latency, 0.99)}};
+            if (ctx.sharded()) one["latency_histogram"] = seconds_[s].latency.to_json();  // merging needs it
+            series.push_back(std::move(one));
         }
         m["per_second"] = std::move(series);
         m["interval_ms"] = util::round3(interval_ms);
+        m["max_missed"] = max_missed;
+        m["latency_histogram"] = latency_.to_json();
+        m["connect_histogram"] = connect_.to_json();
+        judge(o);
+        if (o.status == CheckOutcome::Status::fail && duplicates_ > 0 && o.reason.find("twice") != std::string::npos)
+            o.evidence = {first_duplicate_};
+        return o;
+    }
 
-        const std::uint64_t failed = targets - clients_connected_;
+    /// The verdict from the measurements alone, so that one run and merged shards are judged alike.
+    static void judge(CheckOutcome& o) {
+        const auto& m = o.measurements;
+        auto u = [&](const char* a, const char* b) { return m.at(a).at(b).get<std::uint64_t>(); };
+        const std::uint64_t total = u("clients", "total"), failed = u("clients", "failed");
+        const std::uint64_t missed = u("messages", "missed"), received = u("messages", "received");
+        const std::uint64_t duplicates = u("messages", "duplicates");
         if (failed > 0) {
             o.status = CheckOutcome::Status::fail;
-            o.reason = fmt::format("{} of {} clients never connected ({} failed handshakes)", failed, targets, connect_failed_);
-            return o;
+            o.reason = fmt::format("{} of {} clients never connected ({} failed handshakes)", failed, total,
+                                   u("connections", "failed"));
+            return;
         }
-        if (missed_ > static_cast<std::uint64_t>(max_missed)) {
+        if (missed > m.at("max_missed").get<std::uint64_t>()) {
+            std::uint64_t disconnected = 0;
+            for (const auto& [k, n] : m.at("disconnects").items()) disconnected += n.get<std::uint64_t>();
             o.status = CheckOutcome::Status::fail;
             o.reason = fmt::format("{} pushes missed against the schedule of one every {} ms ({} received by {} clients{})",
-                                   missed_, util::num(interval_ms), received_, targets,
-                                   disconnects_.empty() ? "" : fmt::format("; {} disconnected by the server", disconnected()));
-            return o;
+                                   missed, util::num(m.at("interval_ms").get<double>()), received, total,
+                                   disconnected == 0 ? "" : fmt::format("; {} disconnected by the server", disconnected));
+            return;
         }
-        if (duplicates_ > 0) {
+        if (duplicates > 0) {
             o.status = CheckOutcome::Status::fail;
-            o.reason = fmt::format("{} pushes arrived twice in a row at the same client", duplicates_);
-            o.evidence = {first_duplicate_};
-            return o;
+            o.reason = fmt::format("{} pushes arrived twice in a row at the same client", duplicates);
+            return;
         }
         o.status = CheckOutcome::Status::pass;
-        return o;
+    }
+
+    static std::int64_t q(const Histogram& h, double p) { return h.count() ? h.quantile(p) : 0; }
+    static nlohmann::json quantiles(const Histogram& h) {
+        return {{"samples", h.count()}, {"p50", q(h, 0.5)},    {"p90", q(h, 0.9)},
+                {"p99", q(h, 0.99)},    {"p999", q(h, 0.999)}, {"max", h.max()}};
     }
 
 private:
@@ -173,11 +194,6 @@ private:
     static std::string cause(const Event& e) {
         if (e.close_code != 0) return fmt::format("close {}", e.close_code);
         return "no close frame";
-    }
-    std::uint64_t disconnected() const {
-        std::uint64_t n = 0;
-        for (const auto& [k, v] : disconnects_) n += v;
-        return n;
     }
     /// Pushes owed to a connection open from `since` to `until` that received `got`.
     std::uint64_t owed(std::int64_t since, std::int64_t until, std::int64_t got) const {
@@ -235,6 +251,71 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     return c;
 }
 
+/// Shards add up: counts and causes add, histograms merge, the per-second series add by
+/// second (each shard counts seconds from its own start), and the verdict is judged again.
+CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
+    using nlohmann::json;
+    CheckOutcome o;
+    json& m = o.measurements;
+    Histogram latency, connect;
+    std::vector<const json*> series_of;
+    std::size_t length = 0;
+    auto add = [](json& into, const json& from) {
+        for (const auto& [k, v] : from.items()) into[k] = into.value(k, std::uint64_t{0}) + v.get<std::uint64_t>();
+    };
+    bool first = true;
+    for (const json& s : shards) {
+        for (const char* key : {"clients", "connections", "messages", "disconnects", "latency_histogram", "connect_histogram",
+                                "per_second", "interval_ms", "max_missed"})
+            if (!s.contains(key)) throw std::invalid_argument(std::string("no \"") + key + "\" (a results document of an older pushcheck?)");
+        for (const char* key : {"clients", "connections", "messages", "disconnects"}) {
+            if (!m.contains(key)) m[key] = json::object();
+            add(m[key], s.at(key));
+        }
+        if (first) {
+            m["interval_ms"] = s.at("interval_ms");
+            m["max_missed"] = s.at("max_missed");
+            first = false;
+        } else if (s.at("interval_ms") != m["interval_ms"] || s.at("max_missed") != m["max_missed"]) {
+            throw std::invalid_argument("the shards ran with different interval_ms or max_missed");
+        }
+        latency.merge(Histogram::from_json(s.at("latency_histogram")));
+        connect.merge(Histogram::from_json(s.at("connect_histogram")));
+        const json& ps = s.at("per_second");
+        if (!ps.is_array()) throw std::invalid_argument("per_second: expected an array");
+        for (std::size_t t = 0; t < ps.size(); ++t)
+            if (!ps[t].contains("latency_histogram"))
+                throw std::invalid_argument("per_second/" + std::to_string(t) + ": no latency_histogram (was it run with --shard?)");
+        series_of.push_back(&ps);
+        length = std::max(length, ps.size());
+    }
+    // "connected" is a level: a shard that ended earlier still counts its last level.
+    std::vector<json> seconds(length, json{{"connected", 0}, {"pushes", 0}});
+    std::vector<Histogram> second_latency(length);
+    for (const json* ps : series_of)
+        for (std::size_t t = 0; t < length && !ps->empty(); ++t) {
+            const json& at = (*ps)[std::min(t, ps->size() - 1)];
+            seconds[t]["connected"] = seconds[t]["connected"].get<std::int64_t>() + at.at("connected").get<std::int64_t>();
+            if (t >= ps->size()) continue;
+            seconds[t]["pushes"] = seconds[t]["pushes"].get<std::uint64_t>() + at.at("pushes").get<std::uint64_t>();
+            second_latency[t].merge(Histogram::from_json(at.at("latency_histogram")));
+        }
+    json series = json::array();
+    for (std::size_t t = 0; t < seconds.size(); ++t)
+        series.push_back({{"t_s", t},
+                          {"connected", seconds[t]["connected"]},
+                          {"pushes", seconds[t]["pushes"]},
+                          {"p99_us", DeliveryCheck::q(second_latency[t], 0.99)},
+                          {"latency_histogram", second_latency[t].to_json()}});
+    m["latency_us"] = DeliveryCheck::quantiles(latency);
+    m["connect_us"] = {{"p50", DeliveryCheck::q(connect, 0.5)}, {"p99", DeliveryCheck::q(connect, 0.99)}, {"max", connect.max()}};
+    m["per_second"] = std::move(series);
+    m["latency_histogram"] = latency.to_json();
+    m["connect_histogram"] = connect.to_json();
+    DeliveryCheck::judge(o);
+    return o;
+}
+
 const CheckInfo kDelivery{
     "delivery",
     "every client connected and got one push per interval while connected (and, when the server dropped it, "
@@ -247,6 +328,7 @@ const CheckInfo kDelivery{
      {"max_missed", ParamType::integer, false, {}, 0}},
     nullptr,
     &make,
+    &merge,
 };
 
 } // namespace

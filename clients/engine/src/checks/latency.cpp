@@ -70,55 +70,76 @@ public:
         const std::uint64_t samples = hist_.count();
         CheckOutcome o;
         auto& m = o.measurements;
-        m["clock"] = kClock;
-        m["samples"] = samples;
-        m["negative_samples"] = negative_;
-        m["bound_ms"] = util::round3(bound_ms);
-        auto ms = [](std::int64_t us) { return util::round3(static_cast<double>(us) / 1000.0); };
         const bool exact = samples == exact_.size();
         if (exact) std::sort(exact_.begin(), exact_.end());
-        auto q = [&](double p) { return exact ? percentile(exact_, p) : hist_.quantile(p); };
-        if (samples > 0) {
-            m["min_ms"] = ms(hist_.min());
-            m["mean_ms"] = util::round3(hist_.mean() / 1000.0);
+        describe(o, hist_, [&](double p) { return exact ? percentile(exact_, p) : hist_.quantile(p); }, bound_ms);
+        if (!exact && samples > 0) m["percentiles"] = "histogram (relative error < 3.2 %)";
+        m["negative_samples"] = negative_;
+        m["unreadable_samples"] = unreadable_;
+        if (negative_) m["lowest_ms"] = util::round3(static_cast<double>(lowest_) / 1000.0);
+        if (unreadable_) m["unreadable"] = unreadable_why_;
+        judge(o, match->describe(60));
+        if (o.status == CheckOutcome::Status::fail) {
+            if (unreadable_) o.evidence = {first_unreadable_};
+            else if (negative_) o.evidence = negative_at_;
+            else if (worst_idx_ != kNone && samples > 0) o.evidence = {worst_idx_};
+        }
+        return o;
+    }
+
+    /// The figures of a histogram; `q` gives a percentile in microseconds.
+    template <class Q>
+    static void describe(CheckOutcome& o, const Histogram& h, Q q, double bound_ms) {
+        auto& m = o.measurements;
+        auto ms = [](std::int64_t us) { return util::round3(static_cast<double>(us) / 1000.0); };
+        m["clock"] = kClock;
+        m["samples"] = h.count();
+        m["bound_ms"] = util::round3(bound_ms);
+        if (h.count() > 0) {
+            m["min_ms"] = ms(h.min());
+            m["mean_ms"] = util::round3(h.mean() / 1000.0);
             m["p50_ms"] = ms(q(0.50));
             m["p90_ms"] = ms(q(0.90));
             m["p99_ms"] = ms(q(0.99));
-            m["max_ms"] = ms(hist_.max());
-            if (!exact) m["percentiles"] = "histogram (relative error < 3.2 %)";
+            m["max_ms"] = ms(h.max());
         }
-        if (unreadable_) {
+        m["histogram"] = h.to_json();
+    }
+
+    /// The verdict from the measurements alone, so that one run and merged shards are judged alike.
+    static void judge(CheckOutcome& o, const std::string& matching) {
+        const auto& m = o.measurements;
+        const auto samples = m.at("samples").get<std::uint64_t>();
+        const auto negative = m.at("negative_samples").get<std::uint64_t>();
+        const auto unreadable = m.at("unreadable_samples").get<std::uint64_t>();
+        if (unreadable) {
             o.status = CheckOutcome::Status::fail;
-            o.reason = fmt::format("{} ({} of {} matching messages have no readable timestamp)", unreadable_why_, unreadable_,
-                                   unreadable_ + samples + negative_);
-            o.evidence = {first_unreadable_};
-            return o;
+            o.reason = fmt::format("{} ({} of {} matching messages have no readable timestamp)",
+                                   m.value("unreadable", std::string("unreadable timestamps")), unreadable,
+                                   unreadable + samples + negative);
+            return;
         }
-        if (negative_ > 0) {
+        if (negative > 0) {
             o.status = CheckOutcome::Status::fail;
             o.reason = fmt::format(
                 "clock skew: {} of {} latencies are negative (down to {} ms): the target's clock is ahead of the harness's; "
                 "latency {}",
-                negative_, negative_ + samples, util::num(static_cast<double>(lowest_) / 1000.0), kClock);
-            o.evidence = negative_at_;
-            return o;
+                negative, negative + samples, util::num(m.at("lowest_ms").get<double>()), kClock);
+            return;
         }
         if (samples == 0) {
             o.status = CheckOutcome::Status::fail;
-            o.reason = "not enough samples: no message matching " + match->describe(60);
-            return o;
+            o.reason = "not enough samples: no message matching " + matching;
+            return;
         }
-        const double p99 = static_cast<double>(q(0.99)) / 1000.0;
-        if (p99 > bound_ms) {
+        const double p99 = m.at("p99_ms").get<double>(), bound = m.at("bound_ms").get<double>();
+        if (p99 > bound) {
             o.status = CheckOutcome::Status::fail;
             o.reason = fmt::format("p99 latency {} ms exceeds the bound of {} ms (max {} ms over {} samples; {})",
-                                   util::num(p99), util::num(bound_ms), util::num(static_cast<double>(hist_.max()) / 1000.0),
-                                   samples, kClock);
-            o.evidence = {worst_idx_};
-            return o;
+                                   util::num(p99), util::num(bound), util::num(m.at("max_ms").get<double>()), samples, kClock);
+            return;
         }
         o.status = CheckOutcome::Status::pass;
-        return o;
     }
 
 private:
@@ -144,6 +165,39 @@ private:
     std::size_t worst_idx_ = kNone;
 };
 
+/// Shards add up: sample counts add, histograms merge, percentiles come from the merged
+/// histogram (relative error < 3.2 %), and the verdict is judged again.
+CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
+    CheckOutcome o;
+    Histogram h;
+    std::uint64_t negative = 0, unreadable = 0;
+    double lowest = 0, bound = -1;
+    std::string why;
+    for (const auto& s : shards) {
+        for (const char* key : {"histogram", "negative_samples", "unreadable_samples", "bound_ms"})
+            if (!s.contains(key)) throw std::invalid_argument(std::string("no \"") + key + "\" (a results document of an older pushcheck?)");
+        h.merge(Histogram::from_json(s.at("histogram")));
+        const auto n = s.at("negative_samples").get<std::uint64_t>();
+        if (n > 0) lowest = negative == 0 ? s.at("lowest_ms").get<double>() : std::min(lowest, s.at("lowest_ms").get<double>());
+        negative += n;
+        const auto u = s.at("unreadable_samples").get<std::uint64_t>();
+        if (u > 0 && unreadable == 0) why = s.value("unreadable", std::string());
+        unreadable += u;
+        const double b = s.at("bound_ms").get<double>();
+        if (bound >= 0 && b != bound) throw std::invalid_argument("the shards ran with different bound_ms");
+        bound = b;
+    }
+    LatencyCheck::describe(o, h, [&](double p) { return h.quantile(p); }, std::max(bound, 0.0));
+    auto& m = o.measurements;
+    if (h.count() > 0) m["percentiles"] = "histogram (relative error < 3.2 %)";
+    m["negative_samples"] = negative;
+    m["unreadable_samples"] = unreadable;
+    if (negative) m["lowest_ms"] = lowest;
+    if (unreadable) m["unreadable"] = why;
+    LatencyCheck::judge(o, "the profile's push pattern");
+    return o;
+}
+
 std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, const ClientTable& clients) {
     auto c = std::make_unique<LatencyCheck>();
     c->is_target.assign(clients.size(), 0);
@@ -165,6 +219,7 @@ const CheckInfo kLatency{
     {{"match", ParamType::pattern}, {"pointer", ParamType::pointer}, {"bound_ms", ParamType::duration}},
     nullptr,
     &make,
+    &merge,
 };
 
 } // namespace

@@ -27,31 +27,50 @@ std::string pointer_escape(const std::string& key) {
 
 // ---- clients ----
 
-ClientTable ClientTable::build(const std::vector<ClientDecl>& decls, const std::string& file) {
+ClientTable ClientTable::build(const std::vector<ClientDecl>& decls, const std::string& file, unsigned shard_index,
+                               unsigned shard_count) {
+    if (shard_count == 0 || shard_index >= shard_count)
+        throw ConfigError(file, "", fmt::format("shard {} of {}: expected an index below the count", shard_index, shard_count));
     ClientTable t;
+    t.shard_index_ = shard_index;
+    t.shard_count_ = shard_count;
+    std::unordered_map<std::string, char> declared;  // every member name, kept or not
     for (std::size_t i = 0; i < decls.size(); ++i) {
         const auto& d = decls[i];
         const std::string where = "/clients/" + std::to_string(i) + "/name";
         for (const auto& other : t.decls_)
             if (other.name == d.name) throw ConfigError(file, where, "duplicate client name \"" + d.name + "\"");
-        Decl decl{d.name, d.count, static_cast<ClientId>(t.names_.size())};
-        auto add = [&](std::string member) {
-            if (t.member_index_.count(member))
+        Decl decl{d.name, d.count, static_cast<ClientId>(t.names_.size()), 0};
+        auto add = [&](std::string member, int k) {
+            if (!declared.emplace(member, 1).second)
                 throw ConfigError(file, where, "client \"" + member + "\" is declared twice (a group member and a client)");
+            if (static_cast<unsigned>(k - 1) % shard_count != shard_index) return;
             t.member_index_.emplace(member, static_cast<ClientId>(t.names_.size()));
             t.names_.push_back(std::move(member));
+            ++decl.kept;
         };
-        if (d.count <= 0) add(d.name);
+        if (d.count <= 0) add(d.name, 1);
         else
-            for (int k = 1; k <= d.count; ++k) add(d.name + std::to_string(k));
+            for (int k = 1; k <= d.count; ++k) add(d.name + std::to_string(k), k);
         t.decls_.push_back(decl);
     }
     // A group name must not also be a member name of another declaration.
     for (std::size_t i = 0; i < t.decls_.size(); ++i)
-        if (t.decls_[i].count > 0 && t.member_index_.count(t.decls_[i].name))
+        if (t.decls_[i].count > 0 && declared.count(t.decls_[i].name))
             throw ConfigError(file, "/clients/" + std::to_string(i) + "/name",
                               "group name \"" + t.decls_[i].name + "\" is also the name of a client");
+    if (shard_count > 1)
+        for (const auto& [name, _] : declared)
+            if (!t.member_index_.count(name)) t.absent_.insert(name);
     return t;
+}
+
+bool ClientTable::absent(const std::string& name) const {
+    if (shard_count_ == 1) return false;
+    if (absent_.count(name)) return true;
+    for (const auto& d : decls_)
+        if (d.name == name && d.count > 0) return d.kept == 0;
+    return false;
 }
 
 std::optional<ClientId> ClientTable::find(const std::string& member) const {
@@ -86,13 +105,14 @@ std::optional<std::vector<ClientId>> ClientTable::resolve(const json& ref, std::
         }
         for (const auto& d : decls_)
             if (d.name == name && d.count > 0) {
-                for (int k = 0; k < d.count; ++k) add(d.first + static_cast<ClientId>(k));
+                for (int k = 0; k < d.kept; ++k) add(d.first + static_cast<ClientId>(k));
                 return true;
             }
         if (auto id = find(name)) {
             add(*id);
             return true;
         }
+        if (absent_.count(name)) return true;  // in another shard
         std::vector<std::string> candidates;
         for (const auto& d : decls_) candidates.push_back(d.name);
         error = "unknown client \"" + name + "\"" + util::did_you_mean(name, candidates) + "; clients: " + listing();

@@ -8,6 +8,8 @@
 #include "engine/event_store.hpp"
 #include "engine/util.hpp"
 
+#include <atomic>
+#include <cmath>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,6 +73,50 @@ struct ScenarioRunner::Impl final : StepContext {
     std::chrono::microseconds budget{0};
 
     std::unique_ptr<EventStore> store;  // made once the client table is known
+
+    // ---- live figures (written by the driver's thread, read by a progress line) ----
+    std::vector<char> live_open;  // by client: its current connection is counted open
+    std::atomic<std::uint32_t> live_open_count{0}, live_failed{0};
+    std::atomic<std::uint64_t> live_received{0};
+    std::atomic<std::int64_t> live_p99{-1};
+    std::atomic<bool> live_done{false};
+    Histogram live_before;       // the latency samples up to the last whole second
+    SteadyTime live_second{};    // when that second ended
+
+    void count_live(const Event& e, std::optional<ClientId> id) {
+        if (e.kind == EventKind::received) live_received.fetch_add(1, std::memory_order_relaxed);
+        if (!id || e.connection != clients[*id].connection) return;
+        if (e.kind == EventKind::connected && !live_open[*id]) {
+            live_open[*id] = 1;
+            live_open_count.fetch_add(1, std::memory_order_relaxed);
+        } else if (e.kind == EventKind::closed && live_open[*id]) {
+            live_open[*id] = 0;
+            live_open_count.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+    /// Once a second: the p99 of the latency samples the checks gathered in that second.
+    void tick_live() {
+        if (now_ - live_second < std::chrono::seconds(1)) return;
+        live_second = now_;
+        const Histogram& all = res.latency;
+        const std::uint64_t fresh = all.count() - live_before.count();
+        if (fresh == 0) {
+            live_p99.store(-1, std::memory_order_relaxed);
+            return;
+        }
+        const auto rank = static_cast<std::uint64_t>(std::ceil(0.99 * static_cast<double>(fresh)));
+        std::uint64_t seen = 0;
+        const auto& before = live_before.buckets();
+        for (auto [i, n] : all.buckets()) {
+            auto b = before.find(i);
+            seen += n - (b == before.end() ? 0 : b->second);
+            if (seen >= rank) {
+                live_p99.store(std::min(Histogram::bucket_upper(i), all.max()), std::memory_order_relaxed);
+                break;
+            }
+        }
+        live_before = all;
+    }
 
     bool started = false, finished = false, aborted = false, step_active = false;
     SteadyTime t0{}, t_end{}, now_{};
@@ -146,6 +192,7 @@ struct ScenarioRunner::Impl final : StepContext {
         if (st == TaskStatus::failed) {
             if (!failure) fail(kNoClient, "step failed without a reason (internal error)", {});
             findings.push_back(std::move(*failure));
+            live_failed.fetch_add(1, std::memory_order_relaxed);
             failure.reset();
             finish();
         }
@@ -158,14 +205,15 @@ struct ScenarioRunner::Impl final : StepContext {
         tasks.clear();
         armed.clear();
         const BoundStep& s = steps[i];
-        if (s.targets.empty()) {
+        if (!s.info->takes_client) {
             tasks.push_back(s.impl->make_task(kNoClient));
-        } else {
+        } else {  // no target: its clients are all in other shards, and the step passes
             tasks.reserve(s.targets.size());
             for (ClientId id : s.targets) {
                 tasks.push_back(s.impl->make_task(id));
                 tasks.back()->client = id;
-                tasks.back()->ordinal = tasks.size() - 1;
+                // The member's place in the whole run, so that a shard keeps the run's ramp.
+                tasks.back()->ordinal = (tasks.size() - 1) * options.shard_count + options.shard_index;
             }
         }
         armed.resize(tasks.size());
@@ -199,6 +247,7 @@ struct ScenarioRunner::Impl final : StepContext {
 
     void finish() {
         finished = true;
+        live_done.store(true, std::memory_order_release);
         t_end = now_;
         tasks.clear();
         armed.clear();
@@ -224,6 +273,7 @@ struct ScenarioRunner::Impl final : StepContext {
         f.reason = std::move(reason);
         if (current < steps.size()) f.definition = steps[current].definition;
         findings.push_back(std::move(f));
+        live_failed.fetch_add(1, std::memory_order_relaxed);
         aborted = true;
         finish();
     }
@@ -283,6 +333,7 @@ struct CheckCtx final : CheckContext {
     void keep(std::size_t index) override { m.store->keep(index); }
     void release(std::size_t index) override { m.store->release(index); }
     ScenarioResult& result() override { return m.res; }
+    bool sharded() const override { return m.options.shard_count > 1; }
 
     /// Indexes the kept events by client, for finish().
     void index_kept() {
@@ -315,8 +366,9 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
         throw ConfigError("run options", "", "the timeout scale must be a number > 0, got " + util::num(m.options.timeout_scale));
     if (m.options.max_json_depth < 1) m.options.max_json_depth = 1;
     const std::string& file = scenario.file;
-    m.table = ClientTable::build(scenario.clients, file);
+    m.table = ClientTable::build(scenario.clients, file, m.options.shard_index, m.options.shard_count);
     m.clients.resize(m.table.size());
+    m.live_open.assign(m.table.size(), 0);
     for (ClientId i = 0; i < m.table.size(); ++i) m.clients[i].name = m.table.name(i);
     m.store = std::make_unique<EventStore>(m.table.size(), m.options.keep_first, m.options.keep_last,
                                            m.options.keep_clients);
@@ -385,6 +437,18 @@ ScenarioRunner::~ScenarioRunner() = default;
 std::string ScenarioRunner::name() const { return impl_->scenario.id; }
 const Scenario& ScenarioRunner::scenario() const { return impl_->scenario; }
 std::size_t ScenarioRunner::recorded() const { return impl_->store->size(); }
+
+LiveFigures ScenarioRunner::live() const {
+    const Impl& m = *impl_;
+    LiveFigures f;
+    f.clients = static_cast<std::uint32_t>(m.live_open.size());
+    f.open = m.live_open_count.load(std::memory_order_relaxed);
+    f.received = m.live_received.load(std::memory_order_relaxed);
+    f.p99_us = m.live_p99.load(std::memory_order_relaxed);
+    f.failed = m.live_failed.load(std::memory_order_relaxed);
+    f.done = m.live_done.load(std::memory_order_acquire);
+    return f;
+}
 bool ScenarioRunner::done() const { return impl_->finished; }
 
 std::chrono::milliseconds ScenarioRunner::budget() const {
@@ -416,7 +480,9 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
         event.duration_us = micros(m.now_ - m.clients[*id].connect_sent);
     const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
+        m.count_live((*m.store)[idx], id);
         m.observe(idx, id ? *id : kNoClient);
+        m.tick_live();
         const Event& e = (*m.store)[idx];
         // Events of an earlier connection are recorded but satisfy no step.
         if (!id || e.connection != m.clients[*id].connection) {
@@ -518,7 +584,9 @@ ScenarioResult ScenarioRunner::result() {
             f.where = "checks/" + std::to_string(i);
             f.level = c.level;
             CheckOutcome o;
-            if (!m.check_errors[i].empty()) {
+            if (c.targets.empty()) {  // its clients are all in other shards
+                o.measurements["absent_in_shard"] = true;
+            } else if (!m.check_errors[i].empty()) {
                 o.status = CheckOutcome::Status::harness_error;
                 o.reason = m.check_errors[i];
             } else {
@@ -550,18 +618,7 @@ ScenarioResult ScenarioRunner::result() {
         }
     }
 
-    r.verdict = Verdict::pass;
-    for (const auto& f : r.findings)
-        if (severity(f.verdict) > severity(r.verdict)) {
-            r.verdict = f.verdict;
-            r.reason = f.reason;
-        }
-    for (const auto& f : r.findings) {
-        if (!f.measurements.is_object() || f.measurements.empty()) continue;
-        std::string key = f.name;
-        if (r.measurements.contains(key)) key = f.name + "_" + f.where.substr(f.where.find('/') + 1);
-        r.measurements[key] = f.measurements;
-    }
+    r.regrade();
     // The kept events become the transcript; evidence turns from event indices into
     // positions in it (evidence that was not kept is left out).
     r.transcript.recorded = m.store->size();

@@ -43,6 +43,9 @@ public:
     virtual void keep(std::size_t index) = 0;
     virtual void release(std::size_t index) = 0;
     virtual ScenarioResult& result() = 0;
+    /// True when this run is one shard of several: a check that can merge (CheckInfo::merge)
+    /// then writes what merging needs besides its usual measurements.
+    virtual bool sharded() const { return false; }
 };
 
 /// A check's answer before grading by level.
@@ -84,6 +87,11 @@ struct CheckInfo {
     void (*validate)(const nlohmann::json& check, const std::string& file, const std::string& pointer) = nullptr;
     std::unique_ptr<Check> (*make)(const Params& params, std::vector<ClientId> targets,
                                    const ClientTable& clients) = nullptr;
+    /// `pushcheck merge`: combines this check's measurements from the shards of one run into
+    /// one outcome, graded from the merged data the way finish() grades one run (counts add,
+    /// histograms merge). Throws std::invalid_argument naming what is missing or malformed.
+    /// nullptr: the check judges within a shard, and the merged verdict is the worst shard's.
+    CheckOutcome (*merge)(const std::vector<nlohmann::json>& shards) = nullptr;
 };
 
 const std::vector<const CheckInfo*>& check_types();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -26,7 +27,12 @@ inline constexpr ClientId kNoClient = ~ClientId{0};
 class ClientTable {
 public:
     /// Expands the declarations; throws ConfigError naming the pointer for duplicate names.
-    static ClientTable build(const std::vector<ClientDecl>& decls, const std::string& file);
+    /// With a shard (`shard_index` of `shard_count`, from 0) only a deterministic slice of
+    /// every group is kept: member k (from 1) when (k - 1) % shard_count == shard_index; a
+    /// single client counts as member 1 of its own group. Members keep their names (m5 is m5
+    /// in every shard), and the others are known but absent: resolve() skips them.
+    static ClientTable build(const std::vector<ClientDecl>& decls, const std::string& file,
+                             unsigned shard_index = 0, unsigned shard_count = 1);
 
     std::size_t size() const { return names_.size(); }
     const std::string& name(ClientId id) const { return names_[id]; }
@@ -36,12 +42,17 @@ public:
     std::optional<std::vector<ClientId>> resolve(const nlohmann::json& ref, std::string& error) const;
     /// "a, b, m (group m1..m20)" for error messages.
     std::string listing() const;
+    /// True when this table is one shard's slice and `name` (a member, a group or a client)
+    /// is declared but has no member here.
+    bool absent(const std::string& name) const;
 
 private:
-    struct Decl { std::string name; int count = 0; ClientId first = 0; };
+    struct Decl { std::string name; int count = 0; ClientId first = 0; int kept = 0; };
     std::vector<std::string> names_;
     std::vector<Decl> decls_;
     std::unordered_map<std::string, ClientId> member_index_;
+    std::unordered_set<std::string> absent_;  // members declared but in another shard
+    unsigned shard_index_ = 0, shard_count_ = 1;
 };
 
 /// JSON type a parameter takes (checked by the loader and again, after profile

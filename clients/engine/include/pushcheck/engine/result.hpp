@@ -65,6 +65,9 @@ struct ScenarioResult {
     Histogram latency;             // push latency samples (us), when measured
     std::vector<Series> series;    // cadence and other charts
     nlohmann::json measurements = nlohmann::json::object();  // merged from findings
+
+    /// Verdict, reason and measurements from the findings: the worst finding decides.
+    void regrade();
 };
 
 struct Summary {
@@ -92,6 +95,12 @@ struct ServerProcess {
     std::string log_tail;   // the last lines of its stdout and stderr (kept in reports when something failed)
 };
 
+/// `--shard K/N`: this run is slice K (from 1) of N (see ClientTable::build).
+struct Shard {
+    unsigned index = 1;
+    unsigned count = 1;
+};
+
 /// A whole pushcheck run.
 struct RunResult {
     std::string pushcheck_version;
@@ -113,6 +122,8 @@ struct RunResult {
     /// `pushcheck load`: the run's load figures (clients, messages, latency_us, harness, ...),
     /// written as top-level members of the results document. Empty otherwise.
     nlohmann::json load = nlohmann::json::object();
+    std::optional<Shard> shard;               // set with --shard
+    std::vector<std::string> merged_from;     // pushcheck merge: the shards' results documents, in shard order
 
     void recompute_summary();
 };

@@ -7,6 +7,7 @@
 #include "pushcheck/engine/session.hpp"
 #include "pushcheck/engine/transcript.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -26,6 +27,21 @@ struct RunOptions {
     /// first two events (the handshake's outcome and the first message) and their evidence,
     /// so that a run of 10,000 clients writes a report of a few MB.
     std::size_t keep_clients = 0;
+    /// Runs one deterministic slice of every client group (see ClientTable::build): shard
+    /// shard_index (from 0) of shard_count. Steps and checks whose clients are all in other
+    /// shards pass without running; a join's ramp keeps the whole run's pace.
+    unsigned shard_index = 0;
+    unsigned shard_count = 1;
+};
+
+/// A running scenario's figures for a progress line, readable from any thread.
+struct LiveFigures {
+    std::uint32_t clients = 0;      // clients of the scenario (this shard's)
+    std::uint32_t open = 0;         // connections open now
+    std::uint64_t received = 0;     // messages received so far
+    std::int64_t p99_us = -1;       // p99 latency of the last whole second (-1: no sample)
+    std::uint32_t failed = 0;       // failed steps so far
+    bool done = false;
 };
 
 /// Runs one scenario bound to a profile. The driver calls start(), then on_event() for
@@ -55,6 +71,8 @@ public:
 
     /// Events recorded so far.
     std::size_t recorded() const;
+    /// Figures for a progress line; safe to call from another thread while the driver runs.
+    LiveFigures live() const;
     /// Finishes the checks and grades everything. Call once, after done(): the kept events
     /// move into the result. Checks are graded only when every step passed.
     ScenarioResult result();
