@@ -32,7 +32,7 @@ std::size_t EventStore::add(Event e, ClientId client) {
     PerClient& c = clients_[client];
     if (c.all) return index;
     const bool narrow = windowed_ != 0 && client >= windowed_;
-    if (c.first < (narrow ? std::size_t{2} : keep_first_)) {
+    if (c.first < (narrow ? std::size_t{1} : keep_first_)) {
         ++c.first;
         return index;
     }

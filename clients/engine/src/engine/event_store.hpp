@@ -16,7 +16,7 @@ namespace pushcheck::engine {
 class EventStore final : public EventLog {
 public:
     /// keep_first and keep_last events per client (both 0: keep everything); clients from
-    /// index `windowed` on (0: none) keep only their first two events and evidence.
+    /// index `windowed` on (0: none) keep only their first event (the handshake's outcome) and evidence.
     EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last, std::size_t windowed = 0);
 
     /// Records an event of `client` (kNoClient: an unknown client, always kept); sets its

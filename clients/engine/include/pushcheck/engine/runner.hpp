@@ -24,8 +24,8 @@ struct RunOptions {
     std::size_t keep_first = 8;
     std::size_t keep_last = 24;
     /// Only the first keep_clients clients get that window (0: all); the others keep their
-    /// first two events (the handshake's outcome and the first message) and their evidence,
-    /// so that a run of 10,000 clients writes a report of a few MB.
+    /// first event (the handshake's outcome) and their evidence, so that a run of 10,000
+    /// clients writes a report of a few MB.
     std::size_t keep_clients = 0;
     /// Runs one deterministic slice of every client group (see ClientTable::build): shard
     /// shard_index (from 0) of shard_count. Steps and checks whose clients are all in other
