@@ -630,7 +630,7 @@ std::string load_html(const RunResult& run) {
     if (!l.is_object() || !l.contains("load")) return "";
     std::string out = "<section id=\"load\"><h2>Load</h2>";
     nlohmann::json figures = nlohmann::json::object();
-    for (const char* key : {"clients", "messages", "latency_us", "connect_us", "disconnects", "harness"})
+    for (const char* key : {"clients", "messages", "latency_us", "connect_us", "welcome_us", "disconnects", "harness"})
         if (l.contains(key) && l[key].is_object())
             for (const auto& [k, v] : l[key].items())
                 if (v.is_number()) figures[std::string(key) + "." + k] = v;

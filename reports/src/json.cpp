@@ -17,7 +17,7 @@ namespace pushcheck::reports {
 namespace {
 /// The top-level members `pushcheck load` adds (objects; see results.schema.json).
 constexpr const char* kLoadKeys[] = {"clients", "connections", "messages", "latency_us", "connect_us",
-                                     "disconnects", "harness", "load"};
+                                     "welcome_us", "disconnects", "harness", "load"};
 } // namespace
 
 namespace {

@@ -175,7 +175,7 @@ void lift_delivery_figures(engine::RunResult& result, json asked) {
     for (const auto& s : result.scenarios)
         for (const auto& f : s.findings) {
             if (f.name != "delivery" || !f.measurements.is_object()) continue;
-            for (const char* key : {"clients", "connections", "messages", "latency_us", "connect_us", "disconnects"})
+            for (const char* key : {"clients", "connections", "messages", "latency_us", "connect_us", "welcome_us", "disconnects"})
                 if (f.measurements.contains(key)) l[key] = f.measurements[key];
             if (f.measurements.contains("per_second")) {
                 json series = f.measurements["per_second"];
@@ -216,6 +216,12 @@ void print_load_figures(const engine::RunResult& result, std::ostream& out) {
         const json& q = l["latency_us"];
         out << fmt::format("latency ms: p50 {} p90 {} p99 {} p99.9 {} max {}\n", ms(q["p50"]), ms(q["p90"]), ms(q["p99"]),
                            ms(q["p999"]), ms(q["max"]));
+    }
+    if (l.contains("connect_us") && l.contains("welcome_us")) {
+        const json& c = l["connect_us"];
+        const json& w = l["welcome_us"];
+        out << fmt::format("connect ms: p50 {} p99 {} max {}; welcome ms: p50 {} p99 {} max {}\n", ms(c["p50"]), ms(c["p99"]),
+                           ms(c["max"]), ms(w["p50"]), ms(w["p99"]), ms(w["max"]));
     }
     const json& h = l["harness"];
     out << fmt::format("pushcheck: {:.2f} s CPU, peak RSS {:.1f} MiB\n", h["cpu_s"].get<double>(),

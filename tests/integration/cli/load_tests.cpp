@@ -144,6 +144,8 @@ TEST_CASE("a load run against the embedded server passes and writes its figures"
     CHECK(doc["messages"]["duplicates"] == 0);
     CHECK(doc["messages"]["received"].get<int>() >= 40 * 15);
     CHECK(doc["latency_us"]["p99"].get<std::int64_t>() > 0);
+    CHECK(doc["welcome_us"]["samples"].get<int>() >= 40);  // every join, and the churners' rejoins
+    CHECK(doc["welcome_us"]["p50"].get<std::int64_t>() >= doc["connect_us"]["p50"].get<std::int64_t>());
     CHECK(doc["harness"]["cpu_s"].get<double>() > 0);
     CHECK(doc["harness"]["peak_rss_bytes"].get<std::int64_t>() > 0);
     CHECK(doc["load"]["per_second"].size() >= 2);

@@ -88,6 +88,32 @@ TEST_CASE("delivery: every push on schedule passes with the load figures", "[che
     CHECK(d.measurements["per_second"][0]["connected"] == 2);
 }
 
+TEST_CASE("delivery: the welcome is timed from the connect", "[checks][delivery][welcome]") {
+    Fake f(load_scenario(2, 0, 350), fast_profile());
+    f.start();
+    f.advance(30ms);
+    f.accept_all();  // handshakes of 30 ms
+    f.advance(20ms);
+    f.welcome("c1");  // 50 ms after its connect
+    f.advance(10ms);
+    f.welcome("c2");  // 60 ms
+    f.welcome("c2");  // a second welcome is not timed again
+    for (int k = 0; k < 3; ++k) {
+        f.advance(100ms);
+        f.push("c1");
+        f.push("c2");
+    }
+    f.advance(100ms);
+    const Finding d = finding(f.result(), "checks/0");
+    INFO(d.measurements.dump());
+    CHECK(d.measurements["connect_us"]["p50"] == 30000);
+    CHECK(d.measurements["welcome_us"]["samples"] == 2);
+    CHECK(d.measurements["welcome_us"]["max"] == 60000);
+    CHECK(d.measurements["welcome_us"]["p50"].get<std::int64_t>() >= 50000);
+    CHECK(d.measurements["welcome_us"]["p50"].get<std::int64_t>() < 51700);  // a bucket's upper bound
+    CHECK(d.measurements["messages"]["received"] == 6);  // welcomes are not pushes
+}
+
 TEST_CASE("delivery: a client that stops getting pushes counts every one it missed", "[checks][delivery]") {
     auto r = ten_ticks(2, [](Fake& f, int k) {
         f.push("c1");

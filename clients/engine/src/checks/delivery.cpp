@@ -17,6 +17,7 @@ public:
     std::vector<char> is_target;  // by client id
     std::size_t targets = 0;
     PatternPtr match;
+    PatternPtr welcome;  // nullptr: the profile has no welcome
     nlohmann::json::json_pointer key;
     double interval_ms = 0, tolerance_ms = 0;
     std::int64_t max_missed = 0;
@@ -37,6 +38,8 @@ public:
             c.open = true;
             c.connection = e.connection;
             c.since_us = e.t_us;
+            c.dialled_us = e.t_us - e.duration_us;  // when the connect went out
+            c.welcomed = false;
             c.pushes = 0;
             c.asked_to_leave = false;
             c.last_key.clear();
@@ -65,6 +68,11 @@ public:
         case EventKind::received: {
             if (!c.open || e.connection != c.connection) break;
             const ParsedMessage& m = ctx.message(idx);
+            if (welcome && !c.welcomed && welcome->matches(m)) {
+                c.welcomed = true;
+                welcome_.add(e.t_us - c.dialled_us);
+                break;
+            }
             if (!match->matches(m)) break;
             ++received_;
             ++c.pushes;
@@ -112,6 +120,7 @@ public:
         m["messages"] = {{"received", received_}, {"missed", missed_}, {"duplicates", duplicates_}};
         m["latency_us"] = quantiles(latency_);
         m["connect_us"] = {{"p50", q(connect_, 0.5)}, {"p99", q(connect_, 0.99)}, {"max", connect_.max()}};
+        m["welcome_us"] = {{"samples", welcome_.count()}, {"p50", q(welcome_, 0.5)}, {"p99", q(welcome_, 0.99)}, {"max", welcome_.max()}};
         nlohmann::json causes = nlohmann::json::object();
         for (const auto& [k, n] : disconnects_) causes[k] = n;
         m["disconnects"] = std::move(causes);
@@ -131,6 +140,7 @@ public:
         m["max_missed"] = max_missed;
         m["latency_histogram"] = latency_.to_json();
         m["connect_histogram"] = connect_.to_json();
+        m["welcome_histogram"] = welcome_.to_json();
         judge(o);
         if (o.status == CheckOutcome::Status::fail && duplicates_ > 0 && o.reason.find("twice") != std::string::npos)
             o.evidence = {first_duplicate_};
@@ -177,8 +187,10 @@ private:
     struct PerClient {
         bool open = false, ever_connected = false, ended_by_server = false;
         bool asked_to_leave = false;  // it sent something (the close request, a close frame) on this connection
+        bool welcomed = false;        // this connection's welcome arrived
         int connection = 0;
         std::int64_t since_us = 0, pushes = 0;
+        std::int64_t dialled_us = 0;  // when this connection's connect went out
         std::int64_t ended_since = 0, ended_pushes = 0;  // the connection the server ended
         std::string last_key;
     };
@@ -222,7 +234,7 @@ private:
     std::vector<PerClient> per_;
     std::vector<Second> seconds_;
     std::map<std::string, std::uint64_t> disconnects_;
-    Histogram latency_, connect_;
+    Histogram latency_, connect_, welcome_;
     std::uint64_t clients_connected_ = 0, connections_ = 0, connect_failed_ = 0, received_ = 0, missed_ = 0,
                   duplicates_ = 0;
     std::size_t first_duplicate_ = 0;
@@ -235,6 +247,9 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     for (ClientId id : targets) c->is_target[id] = 1;
     c->targets = targets.size();
     c->match = p.pattern_or_profile("match", "push.match");
+    // The welcome is timed when the profile (or the check) says what it looks like.
+    if (p.has("welcome") || p.profile().find("welcome.match"))
+        c->welcome = p.pattern_or_profile("welcome", "welcome.match");
     const std::string key = p.string_or_profile("key", "push.timestamp_pointer");
     try {
         c->key = nlohmann::json::json_pointer(key);
@@ -257,7 +272,7 @@ CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
     using nlohmann::json;
     CheckOutcome o;
     json& m = o.measurements;
-    Histogram latency, connect;
+    Histogram latency, connect, welcome;
     std::vector<const json*> series_of;
     std::size_t length = 0;
     auto add = [](json& into, const json& from) {
@@ -281,6 +296,7 @@ CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
         }
         latency.merge(Histogram::from_json(s.at("latency_histogram")));
         connect.merge(Histogram::from_json(s.at("connect_histogram")));
+        if (s.contains("welcome_histogram")) welcome.merge(Histogram::from_json(s.at("welcome_histogram")));
         const json& ps = s.at("per_second");
         if (!ps.is_array()) throw std::invalid_argument("per_second: expected an array");
         for (std::size_t t = 0; t < ps.size(); ++t)
@@ -309,9 +325,12 @@ CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
                           {"latency_histogram", second_latency[t].to_json()}});
     m["latency_us"] = DeliveryCheck::quantiles(latency);
     m["connect_us"] = {{"p50", DeliveryCheck::q(connect, 0.5)}, {"p99", DeliveryCheck::q(connect, 0.99)}, {"max", connect.max()}};
+    m["welcome_us"] = {{"samples", welcome.count()}, {"p50", DeliveryCheck::q(welcome, 0.5)},
+                       {"p99", DeliveryCheck::q(welcome, 0.99)}, {"max", welcome.max()}};
     m["per_second"] = std::move(series);
     m["latency_histogram"] = latency.to_json();
     m["connect_histogram"] = connect.to_json();
+    m["welcome_histogram"] = welcome.to_json();
     DeliveryCheck::judge(o);
     return o;
 }
@@ -319,8 +338,10 @@ CheckOutcome merge(const std::vector<nlohmann::json>& shards) {
 const CheckInfo kDelivery{
     "delivery",
     "every client connected and got one push per interval while connected (and, when the server dropped it, "
-    "until the end), none twice in a row: clients, messages received/missed/duplicates, latency, a per-second series",
+    "until the end), none twice in a row: clients, messages received/missed/duplicates, latency, connect and welcome "
+    "time, a per-second series",
     {{"match", ParamType::pattern},
+     {"welcome", ParamType::pattern},
      {"key", ParamType::pointer},
      {"interval_ms", ParamType::duration},
      {"tolerance_pct", ParamType::number, false, {}, 0},
