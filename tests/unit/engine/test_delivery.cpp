@@ -173,3 +173,39 @@ TEST_CASE("hold consumes messages and fails when the connection ends unless allo
     CHECK(h.verdict == Verdict::fail);
     CHECK(h.reason == "a: the connection ended (code 1001, clean: going away) while it was held");
 }
+
+TEST_CASE("delivery and latency read epoch-millisecond timestamps when the profile says so", "[checks][delivery][timestamp]") {
+    Profile p = fast_profile();
+    p.values["push"]["match"] = {{"event", "nowtime"}, {"data", {{"$timestamp", "epoch-ms"}}}};
+    p.values["push"]["timestamp_format"] = "epoch-ms";
+    json sc = load_scenario(1, 0, 350);
+    sc["checks"].push_back({{"check", "latency"}, {"client", "c"}});
+    Fake f(sc, p);
+    f.start();
+    f.accept_all();
+    for (int k = 0; k < 3; ++k) {
+        f.advance(100ms);
+        const std::int64_t wall = f.wall_base + std::chrono::duration_cast<std::chrono::microseconds>(f.now - f.t0).count();
+        f.msg("c1", {{"event", "nowtime"}, {"data", wall / 1000 - 7}});  // 7 ms old
+    }
+    f.advance(100ms);
+    auto r = f.result();
+    const Finding d = finding(r, "checks/0");
+    const Finding l = finding(r, "checks/1");
+    INFO(d.measurements.dump() << l.reason);
+    CHECK(d.measurements["messages"]["received"] == 3);
+    CHECK(d.measurements["latency_us"]["max"] == 7000);
+    CHECK(l.verdict == Verdict::pass);
+    CHECK(l.measurements["max_ms"] == 7.0);
+    // The same pushes read as ISO strings have no timestamp: the latency check says so.
+    p.values["push"]["timestamp_format"] = "iso8601-utc";
+    Fake g(sc, p);
+    g.start();
+    g.accept_all();
+    g.advance(100ms);
+    g.msg("c1", {{"event", "nowtime"}, {"data", 1764162168000}});
+    g.advance(300ms);
+    const Finding bad = finding(g.result(), "checks/1");
+    CHECK(bad.verdict == Verdict::fail);
+    CHECK(bad.reason.rfind("at /data: expected an ISO-8601 UTC timestamp, got 1764162168000", 0) == 0);
+}

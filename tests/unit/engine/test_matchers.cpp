@@ -142,11 +142,11 @@ TEST_CASE("bad patterns are ConfigErrors naming the pointer", "[matchers]") {
     CHECK(config_error([] { P({{"data", {{"$regex", "("}}}}); }).rfind("t.json: /m/data/$regex: bad regex \"(\"", 0) == 0);
     CHECK(config_error([] { P({{"$regx", "a"}}); }) ==
           "t.json: /m/$regx: unknown operator \"$regx\" (did you mean \"$regex\"?); known operators: $any, $type, $regex, "
-          "$timestamp, $range, $one_of, $not, $eq, $absent");
+          "$timestamp, $range, $one_of, $not, $eq, $absent, $json");
     CHECK(config_error([] { P({{"$type", "text"}}); }) ==
           "t.json: /m/$type: expected one of string, number, integer, boolean, null, object, array, got \"text\"");
     CHECK(config_error([] { P({{"$timestamp", "rfc2822"}}); }) ==
-          "t.json: /m/$timestamp: expected \"iso8601-utc\" (the only timestamp format), got \"rfc2822\"");
+          "t.json: /m/$timestamp: expected a timestamp format: \"iso8601-utc\", \"epoch-s\" or \"epoch-ms\", got \"rfc2822\"");
     CHECK(config_error([] { P({{"$range", {5, 1}}}); }) == "t.json: /m/$range: min is greater than max: [5,1]");
     CHECK(config_error([] { P({{"$range", {1}}}); }) ==
           "t.json: /m/$range: expected [min, max] of numbers (null for an open end), got [1]");
@@ -163,4 +163,37 @@ TEST_CASE("describe says what a pattern accepts", "[matchers]") {
     CHECK(P({{"message", "bye"}})->describe() == "an object with \"message\": \"bye\"");
     CHECK(P({{"a", {{"$absent", true}}}})->describe() == "an object with no \"a\"");
     CHECK(P(json::array({1, 2}))->describe() == "an array of 2 elements");
+}
+
+TEST_CASE("$timestamp reads epoch seconds and milliseconds, as numbers or digit strings", "[matchers][timestamp]") {
+    const json s = {{"$timestamp", "epoch-s"}}, ms = {{"$timestamp", "epoch-ms"}};
+    CHECK(why(s, 1764162168) == "MATCHED");
+    CHECK(why(s, 1764162168.25) == "MATCHED");
+    CHECK(why(s, "1764162168") == "MATCHED");
+    CHECK(why(ms, 1764162168000) == "MATCHED");
+    CHECK(why(ms, "1764162168000.5") == "MATCHED");
+    // Milliseconds read as seconds lie past 2200; a counter is not a time either way.
+    CHECK(why(s, 1764162168000) == "expected a timestamp in epoch seconds, got 1764162168000");
+    CHECK(why(ms, -5) == "expected a timestamp in epoch milliseconds, got -5");
+    CHECK(why(s, "17e8") == "expected a timestamp in epoch seconds, got \"17e8\"");
+    CHECK(why(s, " 1764162168") != "MATCHED");
+    CHECK(why(s, true) != "MATCHED");
+    CHECK(why(s, "2025-11-26T13:02:48Z") != "MATCHED");
+    CHECK(why({{"$timestamp", "iso8601-utc"}}, 1764162168) == "expected an ISO-8601 UTC timestamp, got 1764162168");
+    CHECK(timestamp_us(json(1764162168.25), TimestampFormat::epoch_s) == 1764162168250000);
+    CHECK(timestamp_us(json("1764162168123"), TimestampFormat::epoch_ms) == 1764162168123000);
+    CHECK(timestamp_us(json("2025-11-26T13:02:48.125Z"), TimestampFormat::iso8601_utc) == 1764162168125000);
+    CHECK_FALSE(timestamp_us(json(nullptr), TimestampFormat::epoch_ms));
+}
+
+TEST_CASE("$json matches the JSON a string holds", "[matchers][json]") {
+    const json p = {{"event", "tick"}, {"data", {{"$json", {{"ts", {{"$timestamp", "epoch-ms"}}}, {"room", "lobby"}}}}}};
+    CHECK(why(p, {{"event", "tick"}, {"data", "{\"ts\":1764162168000,\"room\":\"lobby\"}"}}) == "MATCHED");
+    CHECK(why(p, {{"event", "tick"}, {"data", "{\"ts\":1764162168000,\"room\":\"hall\"}"}}) ==
+          "at /data (decoded)/room: expected \"lobby\", got \"hall\"");
+    CHECK(why(p, {{"event", "tick"}, {"data", "not json"}}).rfind("at /data: expected a string holding JSON: ", 0) == 0);
+    CHECK(why(p, {{"event", "tick"}, {"data", {{"ts", 1}}}}).rfind("at /data: expected a string holding JSON", 0) == 0);
+    CHECK(why({{"$json", {{"$type", "array"}}}}, std::string(200, '[') + std::string(200, ']')) != "MATCHED");  // too deep
+    CHECK(P({{"$json", {{"a", 1}}}})->describe() == "a string holding JSON: an object with \"a\": 1");
+    CHECK(config_error([] { P({{"$json", {{"$regx", "a"}}}}); }).rfind("t.json: /m/$json/$regx: unknown operator", 0) == 0);
 }

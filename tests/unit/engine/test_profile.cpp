@@ -87,6 +87,10 @@ TEST_CASE("validate_profile reports the first problem by pointer", "[profile]") 
     p.values["push"]["timestamp_pointer"] = "data";
     CHECK(config_error([&] { validate_profile(p); }) ==
           "test-profile.json: /push/timestamp_pointer: expected a JSON pointer such as \"/data\", got \"data\"");
+    p = test_profile();
+    p.values["push"]["timestamp_format"] = "epoch-us";
+    CHECK(config_error([&] { validate_profile(p); }) ==
+          "test-profile.json: /push/timestamp_format: expected \"iso8601-utc\", \"epoch-s\" or \"epoch-ms\", got \"epoch-us\"");
 }
 
 TEST_CASE("a profile that is not an object, or has a syntax error, is rejected", "[profile]") {

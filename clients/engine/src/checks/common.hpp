@@ -37,6 +37,16 @@ inline void cap(std::vector<std::size_t>& v, std::size_t n = 20) {
     if (v.size() > n) v.resize(n);
 }
 
+/// The check's "timestamp_format", else the profile's push.timestamp_format, else ISO-8601 UTC.
+inline TimestampFormat timestamp_format_of(const Params& p) {
+    const bool in_profile = p.profile().find("push.timestamp_format") != nullptr;
+    if (!p.has("timestamp_format") && !in_profile) return TimestampFormat::iso8601_utc;
+    const std::string name = p.string_or_profile("timestamp_format", "push.timestamp_format");
+    auto f = timestamp_format(name);
+    if (!f) p.fail("timestamp_format", "expected \"iso8601-utc\", \"epoch-s\" or \"epoch-ms\", got \"" + name + "\"");
+    return *f;
+}
+
 /// Seconds since the scenario start, for reasons: "3.012 s".
 inline std::string at_s(const Event& e) { return util::num(static_cast<double>(e.t_us) / 1e6) + " s"; }
 

@@ -19,6 +19,7 @@ public:
     PatternPtr match;
     PatternPtr welcome;  // nullptr: the profile has no welcome
     nlohmann::json::json_pointer key;
+    TimestampFormat format = TimestampFormat::iso8601_utc;
     double interval_ms = 0, tolerance_ms = 0;
     std::int64_t max_missed = 0;
 
@@ -84,11 +85,10 @@ public:
                     if (m.value.contains(key)) {
                         const auto& v = m.value.at(key);
                         k = v.is_string() ? v.get<std::string>() : v.dump();
-                        if (v.is_string())
-                            if (auto ts = parse_iso8601_utc(v.get_ref<const std::string&>()); ts && e.wall_us >= *ts) {
-                                latency_.add(e.wall_us - *ts);
-                                s.latency.add(e.wall_us - *ts);
-                            }
+                        if (auto ts = timestamp_us(v, format); ts && e.wall_us >= *ts) {
+                            latency_.add(e.wall_us - *ts);
+                            s.latency.add(e.wall_us - *ts);
+                        }
                     }
                 } catch (const nlohmann::json::exception&) {
                 }
@@ -256,6 +256,7 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     } catch (const nlohmann::json::exception&) {
         p.fail("key", "expected a JSON pointer such as \"/data\", got \"" + key + "\"");
     }
+    c->format = timestamp_format_of(p);
     c->interval_ms = p.number_or_profile("interval_ms", "push.interval_ms");
     if (c->interval_ms <= 0) p.fail("interval_ms", "expected a number > 0");
     const double pct = p.number_or_profile("tolerance_pct", "push.tolerance_pct");
@@ -343,6 +344,7 @@ const CheckInfo kDelivery{
     {{"match", ParamType::pattern},
      {"welcome", ParamType::pattern},
      {"key", ParamType::pointer},
+     {"timestamp_format", ParamType::choice, false, {"iso8601-utc", "epoch-s", "epoch-ms"}},
      {"interval_ms", ParamType::duration},
      {"tolerance_pct", ParamType::number, false, {}, 0},
      {"tolerance_min_ms", ParamType::duration},

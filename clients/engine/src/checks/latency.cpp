@@ -19,6 +19,7 @@ public:
     PatternPtr match;
     nlohmann::json::json_pointer pointer;
     std::string pointer_text;
+    TimestampFormat format = TimestampFormat::iso8601_utc;
     double bound_ms = 0;
 
     void observe(CheckContext& ctx, std::size_t idx, ClientId id) override {
@@ -33,7 +34,7 @@ public:
             const nlohmann::json* v = find(m.value);
             if (v) {
                 got = show_json(*v, 60);
-                if (v->is_string()) ts = parse_iso8601_utc(v->get_ref<const std::string&>());
+                ts = timestamp_us(*v, format);
             }
         } else {
             got = "a message that is not JSON";
@@ -42,7 +43,7 @@ public:
             if (unreadable_++ == 0) {
                 first_unreadable_ = idx;
                 ctx.keep(idx);
-                unreadable_why_ = "at " + pointer_text + ": expected an ISO-8601 UTC timestamp, got " + got;
+                unreadable_why_ = "at " + pointer_text + ": expected " + engine::describe(format) + ", got " + got;
             }
             return;
         }
@@ -210,13 +211,17 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
         p.fail("pointer", "expected a JSON pointer such as \"/data\", got \"" + c->pointer_text + "\"");
     }
     c->bound_ms = p.number_or_profile("bound_ms", "latency.bound_ms");
+    c->format = timestamp_format_of(p);
     return c;
 }
 
 const CheckInfo kLatency{
     "latency",
     "receive time minus the message's own timestamp: p50/p90/p99/max; p99 within bound_ms, never negative (clock skew)",
-    {{"match", ParamType::pattern}, {"pointer", ParamType::pointer}, {"bound_ms", ParamType::duration}},
+    {{"match", ParamType::pattern},
+     {"pointer", ParamType::pointer},
+     {"bound_ms", ParamType::duration},
+     {"timestamp_format", ParamType::choice, false, {"iso8601-utc", "epoch-s", "epoch-ms"}}},
     nullptr,
     &make,
     &merge,

@@ -267,6 +267,9 @@ void validate_profile(const Profile& p) {
     const json& ptr = need(p, "push.timestamp_pointer", "the JSON pointer of the timestamp in a push");
     if (!ptr.is_string() || (!ptr.get<std::string>().empty() && ptr.get<std::string>()[0] != '/'))
         bad(p, "/push/timestamp_pointer", "expected a JSON pointer such as \"/data\", got " + show_json(ptr));
+    if (const json* tf = p.find("push.timestamp_format"))
+        if (!tf->is_string() || !timestamp_format(tf->get<std::string>()))
+            bad(p, "/push/timestamp_format", "expected \"iso8601-utc\", \"epoch-s\" or \"epoch-ms\", got " + show_json(*tf));
     need(p, "close.codes", "the accepted close codes");
     need_number(p, "close.within_ms", true, "how soon a requested close must happen", kMaxDurationMs);
     need_number(p, "timeouts.connect_ms", true, "the connect and handshake deadline", kMaxDurationMs);

@@ -2,6 +2,9 @@
 #include "pushcheck/engine/matcher.hpp"
 
 #include <array>
+#include <cstdlib>
+#include <cmath>
+#include <algorithm>
 
 namespace pushcheck::engine {
 
@@ -111,6 +114,55 @@ std::optional<std::int64_t> parse_iso8601_utc(std::string_view s) {
     std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
     return secs * 1000000 + micros;
+}
+
+std::optional<TimestampFormat> timestamp_format(std::string_view name) {
+    if (name == "iso8601-utc") return TimestampFormat::iso8601_utc;
+    if (name == "epoch-s") return TimestampFormat::epoch_s;
+    if (name == "epoch-ms") return TimestampFormat::epoch_ms;
+    return std::nullopt;
+}
+
+const char* to_string(TimestampFormat f) {
+    switch (f) {
+    case TimestampFormat::epoch_s: return "epoch-s";
+    case TimestampFormat::epoch_ms: return "epoch-ms";
+    default: return "iso8601-utc";
+    }
+}
+
+const char* describe(TimestampFormat f) {
+    switch (f) {
+    case TimestampFormat::epoch_s: return "a timestamp in epoch seconds";
+    case TimestampFormat::epoch_ms: return "a timestamp in epoch milliseconds";
+    default: return "an ISO-8601 UTC timestamp";
+    }
+}
+
+std::optional<std::int64_t> timestamp_us(const nlohmann::json& v, TimestampFormat f) {
+    if (f == TimestampFormat::iso8601_utc)
+        return v.is_string() ? parse_iso8601_utc(v.get_ref<const std::string&>()) : std::nullopt;
+    double x = 0;
+    if (v.is_number()) {
+        x = v.get<double>();
+    } else if (v.is_string()) {
+        // Digits with an optional fraction, nothing else (no sign, exponent or spaces).
+        const std::string& t = v.get_ref<const std::string&>();
+        std::size_t dot = t.find('.');
+        auto all_digits = [](std::string_view d) {
+            return !d.empty() && d.size() <= 20 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+        };
+        const std::string_view whole = std::string_view(t).substr(0, dot);
+        if (!all_digits(whole) || (dot != std::string::npos && !all_digits(std::string_view(t).substr(dot + 1))))
+            return std::nullopt;
+        x = std::strtod(t.c_str(), nullptr);
+    } else {
+        return std::nullopt;
+    }
+    const double us = f == TimestampFormat::epoch_s ? x * 1e6 : x * 1e3;
+    constexpr double kYear2200 = 7258118400.0 * 1e6;
+    if (!std::isfinite(us) || us < 0 || us > kYear2200) return std::nullopt;
+    return static_cast<std::int64_t>(std::llround(us));
 }
 
 std::string show_json(const nlohmann::json& v, std::size_t max) {

@@ -13,8 +13,11 @@ namespace pushcheck::engine {
 using nlohmann::json;
 
 struct Pattern::Node {
-    enum class Op : std::uint8_t { any, type, regex, timestamp, range, one_of, not_, eq, absent, object, array, literal, placeholder };
+    enum class Op : std::uint8_t {
+        any, type, regex, timestamp, range, one_of, not_, eq, absent, object, array, literal, placeholder, json_text
+    };
     Op op = Op::any;
+    TimestampFormat format = TimestampFormat::iso8601_utc;  // timestamp
     json value;  // literal / $eq value / $regex source / $type name
     std::optional<double> lo, hi;
     std::unique_ptr<std::regex> re;
@@ -29,7 +32,7 @@ using Op = Node::Op;
 
 const std::vector<std::string>& operator_names() {
     static const std::vector<std::string> names{"$any", "$type", "$regex", "$timestamp", "$range",
-                                                "$one_of", "$not", "$eq", "$absent"};
+                                                "$one_of", "$not", "$eq", "$absent", "$json"};
     return names;
 }
 
@@ -94,8 +97,14 @@ struct Compiler {
                     fail(at, "bad regex " + show_json(arg) + ": " + e.what());
                 }
             } else if (op_key == "$timestamp") {
-                if (arg != "iso8601-utc") fail(at, "expected \"iso8601-utc\" (the only timestamp format), got " + show_json(arg));
+                auto f = arg.is_string() ? timestamp_format(arg.get_ref<const std::string&>()) : std::nullopt;
+                if (!f) fail(at, "expected a timestamp format: \"iso8601-utc\", \"epoch-s\" or \"epoch-ms\", got " + show_json(arg));
                 n.op = Op::timestamp;
+                n.format = *f;
+            } else if (op_key == "$json") {
+                // A string that holds JSON (e.g. Pusher's "data"), matched after decoding.
+                n.op = Op::json_text;
+                n.items.push_back(compile(arg, at, false));
             } else if (op_key == "$range") {
                 if (!arg.is_array() || arg.size() != 2 || !(arg[0].is_number() || arg[0].is_null()) ||
                     !(arg[1].is_number() || arg[1].is_null()))
@@ -156,13 +165,27 @@ bool type_ok(const std::string& t, const json& v) {
     return false;
 }
 
+/// The JSON a string holds (nesting at most 64 deep), or nullopt.
+std::optional<json> decoded(const json& v) {
+    if (!v.is_string()) return std::nullopt;
+    const std::string& text = v.get_ref<const std::string&>();
+    if (json_nesting_depth(text, 64) > 64) return std::nullopt;
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+}
+
 bool ok(const Node& n, const json& v) {
     switch (n.op) {
+    case Op::json_text: {
+        auto j = decoded(v);
+        return j && ok(n.items[0], *j);
+    }
     case Op::any:
     case Op::placeholder: return true;
     case Op::type: return type_ok(n.value.get_ref<const std::string&>(), v);
     case Op::regex: return v.is_string() && std::regex_search(v.get_ref<const std::string&>(), *n.re);
-    case Op::timestamp: return v.is_string() && parse_iso8601_utc(v.get_ref<const std::string&>()).has_value();
+    case Op::timestamp: return timestamp_us(v, n.format).has_value();
     case Op::range: {
         if (!v.is_number()) return false;
         double d = v.get<double>();
@@ -212,7 +235,7 @@ bool ok_non_json(const Node& n) {
     }
 }
 
-std::string describe(const Node& n, std::size_t max) {
+std::string describe_node(const Node& n, std::size_t max) {
     std::string s;
     switch (n.op) {
     case Op::any:
@@ -223,7 +246,8 @@ std::string describe(const Node& n, std::size_t max) {
         break;
     }
     case Op::regex: s = "a string matching /" + n.value.get<std::string>() + "/"; break;
-    case Op::timestamp: s = "an ISO-8601 UTC timestamp"; break;
+    case Op::timestamp: s = engine::describe(n.format); break;
+    case Op::json_text: s = "a string holding JSON: " + describe_node(n.items[0], max); break;
     case Op::range:
         if (n.lo && n.hi) s = "a number in [" + util::num(*n.lo) + ", " + util::num(*n.hi) + "]";
         else if (n.lo) s = "a number >= " + util::num(*n.lo);
@@ -233,10 +257,10 @@ std::string describe(const Node& n, std::size_t max) {
     case Op::one_of:
         for (std::size_t i = 0; i < n.items.size(); ++i) {
             if (i) s += " or ";
-            s += describe(n.items[i], max);
+            s += describe_node(n.items[i], max);
         }
         break;
-    case Op::not_: s = "anything but " + describe(n.items[0], max); break;
+    case Op::not_: s = "anything but " + describe_node(n.items[0], max); break;
     case Op::eq: s = "exactly " + show_json(n.value, max); break;
     case Op::absent: s = "no such key"; break;
     case Op::object: {
@@ -248,7 +272,7 @@ std::string describe(const Node& n, std::size_t max) {
         for (std::size_t i = 0; i < n.keys.size(); ++i) {
             if (i) s += ", ";
             if (n.items[i].op == Op::absent) s += "no \"" + n.keys[i] + "\"";
-            else s += "\"" + n.keys[i] + "\": " + describe(n.items[i], max);
+            else s += "\"" + n.keys[i] + "\": " + describe_node(n.items[i], max);
         }
         break;
     }
@@ -275,7 +299,7 @@ std::string explain(const Node& n, const json& v, const std::string& ptr) {
             if (n.items[i].op == Op::absent) {
                 if (it != v.end()) return at(p) + "expected no such key, got " + show_json(*it);
             } else if (it == v.end()) {
-                return at(p) + "expected " + describe(n.items[i], 80) + ", got nothing (no such key)";
+                return at(p) + "expected " + describe_node(n.items[i], 80) + ", got nothing (no such key)";
             } else if (!ok(n.items[i], *it)) {
                 return explain(n.items[i], *it, p);
             }
@@ -291,9 +315,14 @@ std::string explain(const Node& n, const json& v, const std::string& ptr) {
             if (!ok(n.items[i], v[i])) return explain(n.items[i], v[i], ptr + "/" + std::to_string(i));
         break;
     }
+    case Op::json_text: {
+        auto j = decoded(v);
+        if (j) return explain(n.items[0], *j, ptr + " (decoded)");
+        break;
+    }
     default: break;
     }
-    return at(ptr) + "expected " + describe(n, 80) + ", got " + show_json(v);
+    return at(ptr) + "expected " + describe_node(n, 80) + ", got " + show_json(v);
 }
 
 std::string non_json_subject(const ParsedMessage& m) {
@@ -338,7 +367,7 @@ bool Pattern::matches(const ParsedMessage& m, std::string* why) const {
     return false;
 }
 
-std::string Pattern::describe(std::size_t max) const { return engine::describe(*root_, max); }
+std::string Pattern::describe(std::size_t max) const { return describe_node(*root_, max); }
 
 bool Pattern::is_any() const { return root_->op == Op::any; }
 

@@ -31,6 +31,19 @@ int json_nesting_depth(std::string_view text, int limit);
 /// leap second) into microseconds since the Unix epoch; nullopt for anything else.
 std::optional<std::int64_t> parse_iso8601_utc(std::string_view s);
 
+/// How a message writes its timestamp: an ISO-8601 UTC string, or seconds or milliseconds
+/// since the Unix epoch (a JSON number, or a string of digits with an optional fraction).
+enum class TimestampFormat : std::uint8_t { iso8601_utc, epoch_s, epoch_ms };
+/// "iso8601-utc", "epoch-s", "epoch-ms"; nullopt for other names.
+std::optional<TimestampFormat> timestamp_format(std::string_view name);
+const char* to_string(TimestampFormat f);
+/// "an ISO-8601 UTC timestamp", "epoch seconds", "epoch milliseconds".
+const char* describe(TimestampFormat f);
+/// The instant `v` names in microseconds since the epoch, or nullopt when it is not a
+/// timestamp in that format. Epoch values must fall in 1970..2200, so that a counter or a
+/// value in the other unit is not taken for a time.
+std::optional<std::int64_t> timestamp_us(const nlohmann::json& v, TimestampFormat f);
+
 /// One line showing a JSON value, cut at `max` characters ("..." marks the cut).
 std::string show_json(const nlohmann::json& v, std::size_t max = 80);
 
