@@ -38,6 +38,7 @@ const StepInfo kJoin{
      {"ramp_per_s", ParamType::number, false, {}, 0}},
     nullptr,
     &make,
+    JoinRole::joins,
 };
 
 } // namespace
