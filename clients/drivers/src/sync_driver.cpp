@@ -38,7 +38,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -607,28 +606,23 @@ int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline,
 
 /// One WebSocket connection of a client thread, plain (Tls = false) or TLS.
 template <bool Tls>
-class SyncConnImpl final : public SyncConn {
+class SyncConnImpl final : public SyncConn, private detail::Reporter {
     using Next = std::conditional_t<Tls, ssl::stream<PollSocket>, PollSocket>;
     using Gate = FrameGate<Next>;
     using Ws = websocket::stream<Gate>;
 
 public:
     SyncConnImpl(Worker& w, int connection)
-        : w_(w), t_(w.shared().target), ws_(make_ws(w)), connection_(connection) {}
+        : Reporter(w.client(), connection), w_(w), t_(w.shared().target), ws_(make_ws(w)) {}
 
     bool open() const override { return state_ == State::open; }
     int fd() override { return sock().fd(); }
 
     void connect(Command& c) override {
-        if (auto bad = detail::invalid_header(t_, c)) return fail_connect({*bad});
-        if (Tls && w_.shared().tls_error)
-            return fail_connect({"TLS set-up failed: " + w_.shared().tls_error.message() +
-                                (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')")});
         unsigned short port = 0;
-        const std::string& ps = t_.url.port;
-        auto [end, perr] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
-        if (perr != std::errc() || end != ps.data() + ps.size() || port == 0)
-            return fail_connect({"invalid port '" + ps + "'"});
+        if (auto failure = detail::connect_precheck(t_, c, w_.shared().tls_error, port))
+            return fail_connect(std::move(*failure));
+        state_ = State::connecting;
         SteadyTime deadline = Clock::now() + c.timeout;
 
         std::vector<sockaddr_storage> addrs;
@@ -668,11 +662,7 @@ public:
             if (ec) return fail_stage(Stage::tls, ec, c);
         }
 
-        ws_.set_option(websocket::stream_base::decorator(
-            [&t = t_, headers = c.headers, protocols = c.subprotocols](websocket::request_type& req) {
-                detail::decorate(req, t, headers, protocols);
-            }));
-        ws_.read_message_max(t_.max_message_bytes);
+        detail::prepare_upgrade(ws_, t_, c);
         websocket::response_type res;
         ws_.next_layer().prelude().recording = true;
         ws_.handshake(res, detail::host_field(t_.url), detail::request_target(t_.url, c.path), ec);
@@ -682,15 +672,11 @@ public:
         ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
             if (kind == websocket::frame_type::close) got_close_frame_ = true;
         });
-        Event e = ev(EventKind::connected);
-        e.handshake = detail::handshake_info(t_, c.path, &res);
-        e.data = e.handshake->subprotocol;
-        e.size = e.data.size();
-        emit(std::move(e));
+        emit(detail::connected_event(t_, c.path, res, client_, connection_));
     }
 
     void send(Command& c) override {
-        if (state_ != State::open) return not_connected(c);
+        if (!require_open(c)) return;
         bool text = c.kind == Command::Kind::send_text;
         ws_.text(text);
         sock().set_deadline(Clock::now() + t_.io_timeout);
@@ -698,16 +684,11 @@ public:
         ws_.write(net::buffer(c.data), ec);
         if (ec) return end_with(detail::write_ending(ec, ec == beast::error::timeout, t_.io_timeout,
                                                      t_.max_message_bytes));
-        Event e = ev(EventKind::sent);
-        e.binary = !text;
-        e.size = c.data.size();
-        e.data = std::move(c.data);
-        emit(std::move(e));
+        report_sent(!text, std::move(c.data));
     }
 
     void ping(Command& c) override {
-        if (state_ != State::open) return not_connected(c);
-        if (c.data.size() > 125) return emit(detail::error_event("ping payload exceeds 125 bytes", w_.client(), connection_));
+        if (!require_open(c) || ping_too_long(c.data)) return;
         sock().set_deadline(Clock::now() + t_.io_timeout);
         error_code ec;
         ws_.ping(websocket::ping_data(c.data.data(), c.data.size()), ec);
@@ -715,14 +696,9 @@ public:
     }
 
     void close(Command& c) override {
-        if (state_ != State::open) return not_connected(c);
-        if (c.reason.size() > 123) return emit(detail::error_event("close reason exceeds 123 bytes", w_.client(), connection_));
-        closing_ = true;
-        Event s = ev(EventKind::sent);
-        s.close_code = c.code;
-        s.data = c.reason;
-        s.size = c.reason.size();
-        emit(std::move(s));
+        if (!require_open(c) || reason_too_long(c.reason)) return;
+        state_ = State::closing;
+        report_close_sent(c.code, c.reason);
         sock().set_deadline(Clock::now() + t_.close_timeout);
         error_code ec;
         ws_.close(websocket::close_reason(static_cast<websocket::close_code>(c.code), c.reason), ec);
@@ -730,16 +706,14 @@ public:
     }
 
     void abort(Command& c) override {
-        if (state_ != State::open) return not_connected(c);
+        if (!require_open(c)) return;
         sock().reset_close();
-        end_with({false, "aborted by the client (TCP reset, no close frame)", 0, false, false});
+        end_with(detail::abort_ending());
     }
 
     // Writes up to c.count frames, each once the socket has room for it, until c.timeout; never reads.
     void flood(Command& c) override {
-        if (state_ != State::open) return not_connected(c);
-        if (!c.flood_text && c.data.size() > 125)
-            return emit(detail::error_event("ping payload exceeds 125 bytes", w_.client(), connection_));
+        if (!require_open(c) || (!c.flood_text && ping_too_long(c.data))) return;
         if (!c.flood_text) {
             flood_payload_ = c.data;  // its pongs are not reported one by one
             flood_pongs_hidden_ = true;
@@ -763,7 +737,7 @@ public:
             }
             f.wrote();
         }
-        emit(f.event(w_.client(), connection_));
+        emit(f.event(client_, connection_));
         if (wec)
             end_with(detail::write_ending(wec, wec == beast::error::timeout, t_.io_timeout, t_.max_message_bytes));
     }
@@ -803,12 +777,7 @@ public:
                 end_with(detail::read_ending(ec, ws_.reason(), got_close_frame_, t_.max_message_bytes));
                 return false;
             }
-            Event e = ev(EventKind::received);
-            e.wall_us = at.wall_us;
-            e.binary = ws_.got_binary();
-            e.size = n;
-            e.data = std::move(data);
-            w_.emit(std::move(e), at.t);
+            report_received(ws_.got_binary(), n, std::move(data), at.t, at.wall_us);
         }
         controls(UINT64_MAX);
         if (state_ == State::open && end) {
@@ -819,8 +788,6 @@ public:
     }
 
 private:
-    enum class State { fresh, open, closed };
-
     static Ws make_ws(Worker& w) {
         PollSocket::Init init{w.shared().ex, &w.waker()};
         if constexpr (Tls)
@@ -832,17 +799,13 @@ private:
     Gate& gate() { return ws_.next_layer(); }
     PollSocket& sock() { return gate().socket(); }
 
-    Event ev(EventKind kind) const { return detail::make_event(kind, w_.client(), connection_); }
-
-    void emit(Event e) {
-        if (quiet_) return;
-        w_.emit(std::move(e), Clock::now());
-    }
+    void deliver(Event e, SteadyTime t) override { w_.emit(std::move(e), t); }
+    void close_socket() override { sock().close(); }
 
     // Answers pings and reports pongs that came before stream position `before`.
     void controls(std::uint64_t before) {
         for (auto& c : gate().scanner().take_controls(before)) {
-            if (state_ != State::open || closing_) continue;
+            if (state_ != State::open) continue;
             if (c.ping) {
                 sock().set_deadline(Clock::now() + t_.io_timeout);
                 error_code ec;
@@ -850,60 +813,20 @@ private:
                 if (ec)
                     end_with(detail::write_ending(ec, ec == beast::error::timeout, t_.io_timeout,
                                                   t_.max_message_bytes));
-            } else if (!quiet_ && !(flood_pongs_hidden_ && c.payload == flood_payload_)) {
-                Event e = ev(EventKind::pong);
-                e.wall_us = c.at.wall_us;
-                e.size = c.payload.size();
-                e.data = std::move(c.payload);
-                w_.emit(std::move(e), c.at.t);
+            } else if (!(flood_pongs_hidden_ && c.payload == flood_payload_)) {
+                report_pong(std::move(c.payload), c.at.t, c.at.wall_us);
             }
         }
     }
 
-    void end_with(const Ending& ending) {
-        bool report = !quiet_ && !ended_;
-        ended_ = true;
-        state_ = State::closed;
-        sock().close();
-        if (!report) return;
-        if (ending.error) emit(detail::error_event(ending.text, w_.client(), connection_));
-        emit(detail::closed_event(ending, w_.client(), connection_));
-    }
-
-    void not_connected(const Command& c) {
-        if (!quiet_) w_.emit(detail::error_event("not connected", w_.client(), c.connection), Clock::now());
-    }
-
-    void fail_connect(detail::ConnectFailure f) {
-        state_ = State::closed;
-        sock().close();
-        if (quiet_ || ended_) return;
-        ended_ = true;
-        Event e = ev(EventKind::connect_failed);
-        e.size = f.text.size();
-        e.data = std::move(f.text);
-        e.http_status = f.http_status;
-        e.reached = f.reached;
-        e.handshake = std::move(f.handshake);
-        emit(std::move(e));
-    }
-
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
-        SSL* ssl = nullptr;
-        if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-        fail_connect(detail::stage_failure(stage, ec, ec == beast::error::timeout, c.timeout, t_, c.path, ssl, res,
-                                           &ws_.next_layer().prelude()));
+        fail_connect(detail::stream_failure<Tls>(ws_, stage, ec, ec == beast::error::timeout, t_, c, res));
     }
 
     Worker& w_;
     const TargetOptions& t_;
     Ws ws_;
-    int connection_;
-    State state_ = State::fresh;
-    bool quiet_ = false;
-    bool ended_ = false;
-    bool closing_ = false;
     bool got_close_frame_ = false;
     std::string flood_payload_;
     bool flood_pongs_hidden_ = false;
