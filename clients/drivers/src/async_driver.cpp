@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -396,7 +395,7 @@ const TargetOptions& Run::target() const { return driver_.target(); }
 
 /// One WebSocket connection of one client, plain (Tls = false) or TLS.
 template <bool Tls>
-class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl<Tls>> {
+class ConnImpl final : public Conn, private detail::Reporter, public std::enable_shared_from_this<ConnImpl<Tls>> {
     using Transport = std::conditional_t<Tls, ssl::stream<beast::tcp_stream>, beast::tcp_stream>;
     using Ws = websocket::stream<Guarded<Transport>>;
 
@@ -404,8 +403,8 @@ public:
     // Constructed on the engine thread; afterwards used only on `ex`'s thread.
     ConnImpl(Run& run, net::any_io_executor ex, Mailbox* mailbox, ssl::context& ctx, const error_code& tls_error,
              std::string client, int connection)
-        : run_(&run), mailbox_(mailbox), serial_(run.conn_born()), t_(run.target()), ws_(make_ws(this, ex, ctx)),
-          client_(std::move(client)), connection_(connection), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {}
+        : Reporter(std::move(client), connection), run_(&run), mailbox_(mailbox), serial_(run.conn_born()),
+          t_(run.target()), ws_(make_ws(this, ex, ctx)), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {}
     ~ConnImpl() override {
         Run* run = run_.load(std::memory_order_acquire);
         if (!run) return;
@@ -455,16 +454,6 @@ public:
     }
 
 private:
-    // The connection's life. `closed` is final: the socket is gone and how it ended (connect_failed
-    // or closed) was reported, unless the connection was quiet by then.
-    enum class State {
-        idle,        // no connect command yet
-        connecting,  // DNS, TCP, TLS, upgrade
-        open,        // messages and pongs are reported
-        closing,     // our close frame is out: messages and pongs are no longer reported
-        closed,
-    };
-
     static Ws make_ws(Conn* self, net::any_io_executor ex, ssl::context& ctx) {
         if constexpr (Tls)
             return Ws(self, ex, ctx);
@@ -472,11 +461,8 @@ private:
             return Ws(self, ex);
     }
 
-    Event ev(EventKind kind) const { return detail::make_event(kind, client_, connection_); }
-
     // Hands an event that happened at `t` to the session, on the engine thread.
-    void emit(Event e, SteadyTime t = Clock::now()) {
-        if (quiet_) return;
+    void deliver(Event e, SteadyTime t) override {
         Run* run = run_.load(std::memory_order_acquire);
         if (!run) return;
         if (mailbox_)
@@ -485,17 +471,7 @@ private:
             run->deliver(std::move(e), t);
     }
 
-    // Reports how the connection ended (once) and closes it. Quiet connections only close.
-    void end_with(const Ending& ending) {
-        bool report = !quiet_ && state_ != State::closed;
-        state_ = State::closed;
-        kill_socket();
-        if (!report) return;
-        if (ending.error) emit(detail::error_event(ending.text, client_, connection_));
-        emit(detail::closed_event(ending, client_, connection_));
-    }
-
-    void not_connected(const Command& c) { emit(detail::error_event("not connected", client_, c.connection)); }
+    void close_socket() override { kill_socket(); }
 
     // Closes the socket; pending operations complete with an error.
     void force_close() {
@@ -554,42 +530,15 @@ private:
         draining_ = false;
     }
 
-    void fail_connect(detail::ConnectFailure f) {
-        disarm_op();
-        bool report = !quiet_ && state_ != State::closed;
-        state_ = State::closed;
-        kill_socket();
-        if (!report) return;
-        Event e = ev(EventKind::connect_failed);
-        e.size = f.text.size();
-        e.data = std::move(f.text);
-        e.http_status = f.http_status;
-        e.reached = f.reached;
-        e.handshake = std::move(f.handshake);
-        emit(std::move(e));
-    }
-
     void fail_stage(Stage stage, const error_code& ec, const Command& c,
                     const websocket::response_type* res = nullptr) {
-        SSL* ssl = nullptr;
-        if constexpr (Tls) ssl = ws_.next_layer().next_layer().native_handle();
-        fail_connect(detail::stage_failure(stage, ec, op_fired_, c.timeout, t_, c.path, ssl, res, &ws_.next_layer().prelude()));
+        fail_connect(detail::stream_failure<Tls>(ws_, stage, ec, op_fired_, t_, c, res));
     }
 
     net::awaitable<void> do_connect(Command& c) {
-        if (auto bad = detail::invalid_header(t_, c)) {
-            fail_connect({*bad});
-            co_return;
-        }
-        if (Tls && tls_error_) {
-            fail_connect({"TLS set-up failed: " + tls_error_.message() +
-                         (t_.ca_file.empty() ? "" : " (ca_file '" + t_.ca_file + "')")});
-            co_return;
-        }
         unsigned short port = 0;
-        auto [end, perr] = std::from_chars(t_.url.port.data(), t_.url.port.data() + t_.url.port.size(), port);
-        if (perr != std::errc() || end != t_.url.port.data() + t_.url.port.size() || port == 0) {
-            fail_connect({"invalid port '" + t_.url.port + "'"});
+        if (auto failure = detail::connect_precheck(t_, c, tls_error_, port)) {
+            fail_connect(std::move(*failure));
             co_return;
         }
         state_ = State::connecting;
@@ -647,11 +596,7 @@ private:
             }
         }
 
-        ws_.set_option(websocket::stream_base::decorator(
-            [&t = t_, headers = c.headers, protocols = c.subprotocols](websocket::request_type& req) {
-                detail::decorate(req, t, headers, protocols);
-            }));
-        ws_.read_message_max(t_.max_message_bytes);
+        detail::prepare_upgrade(ws_, t_, c);
         websocket::response_type res;
         ws_.next_layer().prelude().recording = true;
         auto [hec] = co_await ws_.async_handshake(res, detail::host_field(t_.url),
@@ -669,17 +614,10 @@ private:
                 got_close_frame_ = true;
             } else if (kind == websocket::frame_type::pong && state_ == State::open &&
                        !(hidden_pong_ && payload == *hidden_pong_)) {
-                Event e = ev(EventKind::pong);
-                e.data.assign(payload.data(), payload.size());
-                e.size = payload.size();
-                emit(std::move(e));
+                report_pong(std::string(payload), Clock::now(), detail::wall_us_now());
             }
         });
-        Event e = ev(EventKind::connected);
-        e.handshake = detail::handshake_info(t_, c.path, &res);
-        e.data = e.handshake->subprotocol;
-        e.size = e.data.size();
-        emit(std::move(e));
+        emit(detail::connected_event(t_, c.path, res, client_, connection_));
         net::co_spawn(ws_.get_executor(), read_loop(this->shared_from_this()), net::detached);
     }
 
@@ -694,12 +632,9 @@ private:
                 co_return;
             }
             if (!quiet_ && state_ == State::open) {
-                Event e = ev(EventKind::received);
-                e.binary = ws_.got_binary();
-                e.size = n;
                 auto bytes = read_buf_.cdata();
-                e.data.assign(static_cast<const char*>(bytes.data()), bytes.size());
-                emit(std::move(e), now);
+                report_received(ws_.got_binary(), n, std::string(static_cast<const char*>(bytes.data()), bytes.size()), now,
+                                detail::wall_us_now());
             }
             read_buf_.consume(read_buf_.size());
             if (read_buf_.capacity() > kKeptReadBuffer) read_buf_.shrink_to_fit();
@@ -729,10 +664,7 @@ private:
     }
 
     net::awaitable<void> do_send(Command& c) {
-        if (state_ != State::open) {
-            not_connected(c);
-            co_return;
-        }
+        if (!require_open(c)) co_return;
         bool text = c.kind == Command::Kind::send_text;
         ws_.text(text);
         arm_op(t_.io_timeout);
@@ -743,22 +675,11 @@ private:
             co_return;
         }
         if (state_ == State::closed) co_return;
-        Event e = ev(EventKind::sent);
-        e.binary = !text;
-        e.size = c.data.size();
-        e.data = std::move(c.data);
-        emit(std::move(e));
+        report_sent(!text, std::move(c.data));
     }
 
     net::awaitable<void> do_ping(Command& c) {
-        if (state_ != State::open) {
-            not_connected(c);
-            co_return;
-        }
-        if (c.data.size() > 125) {
-            emit(detail::error_event("ping payload exceeds 125 bytes", client_, connection_));
-            co_return;
-        }
+        if (!require_open(c) || ping_too_long(c.data)) co_return;
         arm_op(t_.io_timeout);
         auto [ec] = co_await ws_.async_ping(websocket::ping_data(c.data.data(), c.data.size()), tuple_awaitable);
         bool timed_out = disarm_op();
@@ -766,20 +687,9 @@ private:
     }
 
     net::awaitable<void> do_close(Command& c) {
-        if (state_ != State::open) {
-            not_connected(c);
-            co_return;
-        }
-        if (c.reason.size() > 123) {
-            emit(detail::error_event("close reason exceeds 123 bytes", client_, connection_));
-            co_return;
-        }
+        if (!require_open(c) || reason_too_long(c.reason)) co_return;
         state_ = State::closing;
-        Event s = ev(EventKind::sent);
-        s.close_code = c.code;
-        s.data = c.reason;
-        s.size = c.reason.size();
-        emit(std::move(s));
+        report_close_sent(c.code, c.reason);
         arm_op(t_.close_timeout);
         websocket::close_reason cr(static_cast<websocket::close_code>(c.code), c.reason);
         auto [ec] = co_await ws_.async_close(cr, tuple_awaitable);
@@ -829,14 +739,7 @@ private:
 
     // Writes up to c.count frames, each once the socket has room for it, until c.timeout; never reads.
     net::awaitable<void> do_flood(Command& c) {
-        if (state_ != State::open) {
-            not_connected(c);
-            co_return;
-        }
-        if (!c.flood_text && c.data.size() > 125) {
-            emit(detail::error_event("ping payload exceeds 125 bytes", client_, connection_));
-            co_return;
-        }
+        if (!require_open(c) || (!c.flood_text && ping_too_long(c.data))) co_return;
         auto& gate = ws_.next_layer();
         const bool was_paused = gate.paused();
         gate.pause();
@@ -878,7 +781,7 @@ private:
         // SO_LINGER 0: close() sends a TCP reset instead of a FIN.
         error_code ignored;
         beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::linger(true, 0), ignored);
-        end_with({false, "aborted by the client (TCP reset, no close frame)", 0, false, false});
+        end_with(detail::abort_ending());
     }
 
     net::awaitable<void> do_release() {
@@ -904,8 +807,6 @@ private:
     const std::uint64_t serial_;
     const TargetOptions& t_;
     Ws ws_;
-    std::string client_;
-    int connection_;
     error_code tls_error_;
     net::steady_timer op_timer_;   // connect / write / close deadline
     net::steady_timer end_timer_;  // Beast's teardown deadline
@@ -914,8 +815,6 @@ private:
     std::optional<std::string> hidden_pong_;  // a flood's ping payload: its pongs are not reported
     beast::flat_buffer read_buf_;
     std::deque<Command> queue_;
-    State state_ = State::idle;
-    bool quiet_ = false;  // released, replaced or the session is over: no more events, whatever the state
     bool draining_ = false;  // a drain() coroutine runs the queue
     bool got_close_frame_ = false;  // Beast saw the server's close frame
     unsigned op_gen_ = 0;

@@ -1,5 +1,7 @@
 #include "ws_common.hpp"
 
+#include <charconv>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -70,23 +72,6 @@ Ending write_ending(const error_code& ec, bool timed_out, std::chrono::milliseco
     return {true, error_text(ec, max_message_bytes), 0, false, false};
 }
 
-engine::Event closed_event(const Ending& ending, const std::string& client, int connection) {
-    engine::Event e = make_event(engine::EventKind::closed, client, connection);
-    e.data = ending.text;
-    e.size = ending.text.size();
-    e.close_code = ending.code;
-    e.clean = ending.clean;
-    e.by_peer = ending.by_peer;
-    return e;
-}
-
-engine::Event error_event(const std::string& text, const std::string& client, int connection) {
-    engine::Event e = make_event(engine::EventKind::error, client, connection);
-    e.data = text;
-    e.size = text.size();
-    return e;
-}
-
 std::optional<std::string> invalid_header(const TargetOptions& target, const engine::Command& c) {
     auto bad = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
     for (const auto* list : {&target.headers, &c.headers})
@@ -98,6 +83,27 @@ std::optional<std::string> invalid_header(const TargetOptions& target, const eng
             return "invalid subprotocol '" + p + "'";
     if (bad(target.user_agent)) return "invalid User-Agent: contains CR/LF";
     return std::nullopt;
+}
+
+std::optional<ConnectFailure> connect_precheck(const TargetOptions& target, const engine::Command& c,
+                                               const error_code& tls_error, unsigned short& port) {
+    if (auto bad = invalid_header(target, c)) return ConnectFailure{*bad};
+    if (target.url.tls && tls_error)
+        return ConnectFailure{"TLS set-up failed: " + tls_error.message() +
+                              (target.ca_file.empty() ? "" : " (ca_file '" + target.ca_file + "')")};
+    const std::string& ps = target.url.port;
+    auto [end, perr] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+    if (perr != std::errc() || end != ps.data() + ps.size() || port == 0) return ConnectFailure{"invalid port '" + ps + "'"};
+    return std::nullopt;
+}
+
+engine::Event connected_event(const TargetOptions& target, const std::string& path, const websocket::response_type& res,
+                              const std::string& client, int connection) {
+    engine::Event e = make_event(engine::EventKind::connected, client, connection);
+    e.handshake = handshake_info(target, path, &res);
+    e.data = e.handshake->subprotocol;
+    e.size = e.data.size();
+    return e;
 }
 
 void decorate(websocket::request_type& req, const TargetOptions& target,

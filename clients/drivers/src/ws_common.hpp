@@ -7,6 +7,7 @@
 #include "pushcheck/engine/command.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream_base.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
@@ -21,16 +22,6 @@ namespace pushcheck::drivers::detail {
 
 using error_code = boost::system::error_code;
 namespace websocket = boost::beast::websocket;
-
-/// How a connection ended: the fields of the `closed` event, and whether an `error`
-/// event (with the same text) precedes it.
-struct Ending {
-    bool error = false;
-    std::string text;
-    int code = 0;
-    bool clean = false;
-    bool by_peer = false;
-};
 
 /// One line for an error code ("connection reset", "message exceeds 1024 bytes", ...).
 std::string error_text(const error_code& ec, std::size_t max_message_bytes);
@@ -48,12 +39,14 @@ Ending close_ending(const error_code& close_ec, const error_code& read_ec,
 Ending write_ending(const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
                     std::size_t max_message_bytes);
 
-/// The `closed` event (and `error`, if ending.error) for one connection.
-engine::Event closed_event(const Ending& ending, const std::string& client, int connection);
-engine::Event error_event(const std::string& text, const std::string& client, int connection);
-
 /// A header that cannot be sent (empty name, CR or LF): the connect fails with this text.
 std::optional<std::string> invalid_header(const TargetOptions& target, const engine::Command& c);
+
+/// The checks of a connect before dialing, the same in both drivers: the headers, the TLS
+/// set-up (`tls_error`: what making the TLS context reported; wss only) and the URL's port.
+/// Returns the failure, or sets `port`.
+std::optional<ConnectFailure> connect_precheck(const TargetOptions& target, const engine::Command& c,
+                                               const error_code& tls_error, unsigned short& port);
 
 /// Adds User-Agent, the target's and the command's headers and the subprotocols.
 void decorate(websocket::request_type& req, const TargetOptions& target,
@@ -77,15 +70,6 @@ struct Prelude {
     }
 };
 
-/// What a connect_failed event says: the text, the HTTP status of a refused upgrade,
-/// whether the target answered with HTTP at all, and the handshake as far as it went.
-struct ConnectFailure {
-    std::string text;
-    int http_status = 0;
-    bool reached = false;  // an HTTP response was read
-    std::shared_ptr<const engine::Handshake> handshake;
-};
-
 /// The connect_failed event of a connect to `path` that failed at `stage` (`timed_out`: its
 /// deadline `timeout` passed). `ssl` is the connection's SSL object (or null), `res` the
 /// upgrade response object and `prelude` what was read during the upgrade (both may be null).
@@ -93,6 +77,31 @@ struct ConnectFailure {
 ConnectFailure stage_failure(Stage stage, const error_code& ec, bool timed_out, std::chrono::milliseconds timeout,
                              const TargetOptions& target, const std::string& path, SSL* ssl,
                              const websocket::response_type* res, const Prelude* prelude);
+
+/// stage_failure for a driver's stream `ws`: its next layer keeps the Prelude and, with TLS,
+/// the layer under that is the SSL stream.
+template <bool Tls, class Ws>
+ConnectFailure stream_failure(Ws& ws, Stage stage, const error_code& ec, bool timed_out, const TargetOptions& target,
+                              const engine::Command& c, const websocket::response_type* res) {
+    SSL* ssl = nullptr;
+    if constexpr (Tls) ssl = ws.next_layer().next_layer().native_handle();
+    return stage_failure(stage, ec, timed_out, c.timeout, target, c.path, ssl, res, &ws.next_layer().prelude());
+}
+
+/// Before the upgrade: the handshake's headers (decorate) and the message size limit.
+template <class Ws>
+void prepare_upgrade(Ws& ws, const TargetOptions& target, const engine::Command& c) {
+    ws.set_option(websocket::stream_base::decorator(
+        [&target, headers = c.headers, protocols = c.subprotocols](websocket::request_type& req) {
+            decorate(req, target, headers, protocols);
+        }));
+    ws.read_message_max(target.max_message_bytes);
+}
+
+/// The `connected` event of an upgrade to `path` answered with `res`: the handshake, and the
+/// negotiated subprotocol as its data.
+engine::Event connected_event(const TargetOptions& target, const std::string& path, const websocket::response_type& res,
+                              const std::string& client, int connection);
 
 /// The handshake of a connection to `path`: the dialled URL and, when `res` is non-null, the
 /// response (a response that was really read: status, headers, negotiated subprotocol).

@@ -146,7 +146,9 @@ TEST_CASE("profile references are checked when the scenario is bound", "[loader]
     CHECK(config_error([&] { validate_scenario(t, p); }) ==
           "x.json: /steps/0/for_ms: \"times\"/\"plus\" need a number, but profile value \"bye.match\" is {\"message\":\"bye\"}");
     Scenario u = parse_scenario(with_steps(R"([{"step":"sleep","for_ms":{"$profile":"rooms.valid.0"}}])"), "x.json");
-    CHECK(config_error([&] { validate_scenario(u, p); }) == "x.json: /steps/0/for_ms: expected a number, got \"/nowtime\"");
+    // The resolved value meets the same rule as a literal one (the step's ParamSpec).
+    CHECK(config_error([&] { validate_scenario(u, p); }) ==
+          "x.json: /steps/0/for_ms: expected a duration in milliseconds (a number >= 0), got \"/nowtime\"");
     Scenario v = parse_scenario(with_steps(R"([{"step":"join","client":"a"},{"step":"sleep","for_ms":{"$profile":"push.interval_ms","times":1.5,"plus":10}}])"), "x.json");
     ScenarioRunner ok(v, p, {});
     // join: 500 ms + 250 ms grace; sleep: 160 ms; margin 2 s.

@@ -38,9 +38,9 @@ TEST_CASE("join: recv_buffer reaches the connect command and is range-checked", 
     d.start();
     CHECK(d.of_kind(Command::Kind::connect).at(0).recv_buffer == 0);
     CHECK(config_error([] { Fake x(steps({{{"step", "join"}, {"client", "a"}, {"recv_buffer", 100}}})); }) ==
-          "test.json: /steps/0/recv_buffer: expected an integer >= 1024, got 100");
+          "test.json: /steps/0/recv_buffer: expected an integer from 1024 to 67108864, got 100");
     CHECK(config_error([] { Fake x(steps({{{"step", "join"}, {"client", "a"}, {"recv_buffer", 1 << 30}}})); }) ==
-          "test.json: /steps/0/recv_buffer: expected a size in bytes from 1024 to 67108864, got 1073741824");
+          "test.json: /steps/0/recv_buffer: expected an integer from 1024 to 67108864, got 1073741824");
 }
 
 TEST_CASE("pause_reading and resume_reading: one command each, an open connection needed", "[steps][stall]") {
@@ -113,7 +113,7 @@ TEST_CASE("flood: the command carries the frames and limits; the driver's summar
         CHECK(err({{"step", "flood"}, {"client", "a"}, {"ping", std::string(126, 'x')}, {"count", 1}, {"for_ms", 10}}) ==
               "test.json: /steps/1/ping: a ping payload has at most 125 bytes (RFC 6455), got 126");
         CHECK(err({{"step", "flood"}, {"client", "a"}, {"ping", "p"}, {"count", 0}, {"for_ms", 10}}) ==
-              "test.json: /steps/1/count: expected an integer >= 1, got 0");
+              "test.json: /steps/1/count: expected an integer from 1 to 10000000, got 0");
         CHECK(err({{"step", "flood"}, {"client", "a"}, {"ping", "p"}, {"count", 1}}).find("for_ms") != std::string::npos);
     }
 }

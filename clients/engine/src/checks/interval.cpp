@@ -166,7 +166,6 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     c->pct = p.number_or_profile("tolerance_pct", "push.tolerance_pct");
     c->min_ms = p.number_or_profile("tolerance_min_ms", "push.tolerance_min_ms");
     c->min_samples = p.integer_or("min_samples", 3);
-    if (c->min_samples < 1) p.fail("min_samples", "expected an integer >= 1");
     c->grade = p.string_or("grade", "gaps") == "gaps";
     c->prepare_series();
     return c;

@@ -101,15 +101,7 @@ struct Loader {
         }
         if (it.contains("level")) level(it["level"], ptr + "/level");
         if (it.contains("explain")) explain(it["explain"], ptr + "/explain");
-        for (const auto& p : info->params) {
-            if (!it.contains(p.name)) {
-                if (p.required) fail(ptr, std::string(kind) + " " + info->name + " needs \"" + p.name + "\"");
-                continue;
-            }
-            const std::string at = ptr + "/" + pointer_escape(p.name);
-            std::string problem = check_param(p, it[p.name], file, at);
-            if (!problem.empty()) fail(at, problem);
-        }
+        check_params(info->params, it, std::string(kind) + " " + info->name, file, ptr);
         if (info->validate) info->validate(it, file, ptr);
     }
 };

@@ -18,16 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-Verdict graded(CheckOutcome::Status status, Level level) {
-    switch (status) {
-    case CheckOutcome::Status::pass: return Verdict::pass;
-    case CheckOutcome::Status::fail: return failing_verdict(level);
-    case CheckOutcome::Status::measured: return level == Level::may ? Verdict::informational : Verdict::pass;
-    case CheckOutcome::Status::harness_error: return Verdict::harness_error;
-    }
-    return Verdict::harness_error;
-}
-
 struct Input {
     const RunResult* run;
     const std::string* file;
@@ -60,13 +50,8 @@ Finding merge_finding(const std::vector<const Finding*>& per_shard, const std::v
             throw ConfigError(*in[worst].file, fmt::format("/scenarios/{}/findings ({})", scenario, f.where),
                               std::string("cannot merge check ") + f.name + ": " + e.what());
         }
-        f.verdict = graded(o.status, f.level);
-        f.reason = o.reason;
-        if (o.status == CheckOutcome::Status::fail && f.definition.is_object()) {
-            auto it = f.definition.find("explain");
-            if (it != f.definition.end() && it->is_string() && !it->get<std::string>().empty())
-                f.reason = it->get<std::string>() + " (" + f.reason + ")";
-        }
+        f.verdict = grade(o.status, f.level);
+        f.reason = o.status == CheckOutcome::Status::fail ? explained(f.definition, std::move(o.reason)) : std::move(o.reason);
         if (f.verdict == Verdict::pass) f.evidence.clear();
         f.measurements = std::move(o.measurements);
         return f;

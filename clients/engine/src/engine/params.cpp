@@ -1,8 +1,10 @@
 // Clients, parameter specs, profile references and the typed parameter reader.
 #include "pushcheck/engine/params.hpp"
 
+#include "pushcheck/engine/check.hpp"
 #include "pushcheck/engine/error.hpp"
 #include "pushcheck/engine/scenario.hpp"
+#include "pushcheck/engine/step.hpp"
 
 #include "engine/util.hpp"
 
@@ -177,6 +179,14 @@ std::string type_word(ParamType t) {
     return "?";
 }
 
+// "an integer >= 1", "a number from 0 to 100": what a value outside [min, max] should have been.
+std::string range_word(const char* what, double min, double max) {
+    const bool low = std::isfinite(min), high = std::isfinite(max);
+    if (low && high) return fmt::format("{} from {} to {}", what, util::num(min), util::num(max));
+    if (low) return fmt::format("{} >= {}", what, util::num(min));
+    return fmt::format("{} <= {}", what, util::num(max));
+}
+
 // Checks the shape of every {"$profile": ...} inside v.
 void check_refs(const json& v, const std::string& file, const std::string& ptr) {
     if (v.is_object()) {
@@ -225,16 +235,21 @@ std::string check_param(const ParamSpec& spec, const json& v, const std::string&
     case ParamType::duration: {
         if (!v.is_number()) return bad();
         double d = v.get<double>();
-        double min = spec.type == ParamType::duration ? std::max(0.0, spec.min) : spec.min;
-        if (d < min) return "expected a number >= " + util::num(min) + ", got " + show_json(v);
-        // A deadline past a day is a typo (1e12), and would overflow the clock arithmetic.
-        if (spec.type == ParamType::duration && d > 86'400'000)
-            return "expected a duration in milliseconds up to 86400000 (one day), got " + show_json(v);
+        if (spec.type == ParamType::duration) {
+            double min = std::max(0.0, spec.min);
+            if (d < min) return "expected a number >= " + util::num(min) + ", got " + show_json(v);
+            // A deadline past a day is a typo (1e12), and would overflow the clock arithmetic.
+            if (d > 86'400'000) return "expected a duration in milliseconds up to 86400000 (one day), got " + show_json(v);
+        } else if (d < spec.min || d > spec.max) {
+            return "expected " + range_word("a number", spec.min, spec.max) + ", got " + show_json(v);
+        }
         break;
     }
     case ParamType::integer: {
         if (!is_integral(v)) return bad();
-        if (v.get<double>() < spec.min) return "expected an integer >= " + util::num(spec.min) + ", got " + show_json(v);
+        double d = v.get<double>();
+        if (d < spec.min || d > spec.max)
+            return "expected " + range_word("an integer", spec.min, spec.max) + ", got " + show_json(v);
         break;
     }
     case ParamType::boolean:
@@ -268,6 +283,19 @@ std::string check_param(const ParamSpec& spec, const json& v, const std::string&
     case ParamType::pattern_pair: break;
     }
     return "";
+}
+
+void check_params(const std::vector<ParamSpec>& specs, const json& item, const std::string& what,
+                  const std::string& file, const std::string& ptr) {
+    for (const auto& p : specs) {
+        if (!item.contains(p.name)) {
+            if (p.required) throw ConfigError(file, ptr, what + " needs \"" + p.name + "\"");
+            continue;
+        }
+        const std::string at = ptr + "/" + pointer_escape(p.name);
+        std::string problem = check_param(p, item[p.name], file, at);
+        if (!problem.empty()) throw ConfigError(file, at, problem);
+    }
 }
 
 // ---- profile references ----
@@ -305,8 +333,33 @@ json resolve_profile_refs(const json& v, const Profile& profile, const std::stri
 
 // ---- reader ----
 
+namespace {
+
+// The declared specs of a step or check object, found by its "step" or "check" name (null: none).
+const std::vector<ParamSpec>* declared_specs(const json& object, std::string& what) {
+    if (!object.is_object()) return nullptr;
+    for (const char* kind : {"step", "check"}) {
+        auto it = object.find(kind);
+        if (it == object.end() || !it->is_string()) continue;
+        const std::string name = it->get<std::string>();
+        what = std::string(kind) + " " + name;
+        if (*kind == 's') {
+            if (const StepInfo* info = find_step_type(name)) return &info->params;
+        } else if (const CheckInfo* info = find_check_type(name)) {
+            return &info->params;
+        }
+        return nullptr;
+    }
+    return nullptr;
+}
+
+} // namespace
+
 Params::Params(const json& object, std::string file, std::string pointer, const Profile& profile)
-    : object_(object), file_(std::move(file)), pointer_(std::move(pointer)), profile_(profile) {}
+    : object_(object), file_(std::move(file)), pointer_(std::move(pointer)), profile_(profile) {
+    std::string what;
+    if (const auto* specs = declared_specs(object_, what)) check_params(*specs, object_, what, file_, pointer_);
+}
 
 bool Params::has(const char* key) const { return object_.is_object() && object_.contains(key); }
 

@@ -28,6 +28,23 @@ void insert_sorted(std::vector<const T*>& v, const T& info) {
 } // namespace
 
 StepRegistrar::StepRegistrar(const StepInfo& info) { insert_sorted(steps(), info); }
+
+Verdict grade(CheckOutcome::Status status, Level level) {
+    switch (status) {
+    case CheckOutcome::Status::pass: return Verdict::pass;
+    case CheckOutcome::Status::fail: return failing_verdict(level);
+    case CheckOutcome::Status::measured: return level == Level::may ? Verdict::informational : Verdict::pass;
+    case CheckOutcome::Status::harness_error: return Verdict::harness_error;
+    }
+    return Verdict::harness_error;
+}
+
+std::string explained(const nlohmann::json& definition, std::string reason) {
+    if (!definition.is_object()) return reason;
+    auto it = definition.find("explain");
+    if (it == definition.end() || !it->is_string() || it->get<std::string>().empty()) return reason;
+    return it->get<std::string>() + " (" + reason + ")";
+}
 CheckRegistrar::CheckRegistrar(const CheckInfo& info) { insert_sorted(checks(), info); }
 
 const std::vector<const StepInfo*>& step_types() { return steps(); }

@@ -54,11 +54,22 @@ Level level_of(const json& item, Level fallback) {
     return fallback;
 }
 
-/// The scenario author's words for a failure ("explain"), put before the engine's reason.
-std::string explained(const json& definition, std::string reason) {
-    auto it = definition.find("explain");
-    if (it == definition.end() || !it->is_string() || it->get<std::string>().empty()) return reason;
-    return it->get<std::string>() + " (" + reason + ")";
+
+/// The one way a Finding is made: `kind` "step" or "check", item `index` of its list (none:
+/// the scenario itself). The item's resolved definition goes with every verdict but pass.
+Finding make_finding(const char* kind, std::string name, std::optional<std::size_t> index, Level level,
+                     Verdict verdict, std::string reason = {}, const json* definition = nullptr,
+                     std::vector<std::size_t> evidence = {}) {
+    Finding f;
+    f.kind = kind;
+    f.name = std::move(name);
+    f.where = index ? std::string(kind) + "s/" + std::to_string(*index) : "";
+    f.level = level;
+    f.verdict = verdict;
+    f.reason = std::move(reason);
+    f.evidence = std::move(evidence);
+    if (definition && verdict != Verdict::pass) f.definition = *definition;
+    return f;
 }
 
 } // namespace
@@ -144,17 +155,10 @@ struct ScenarioRunner::Impl final : StepContext {
     TaskStatus fail(ClientId id, std::string reason, std::vector<std::size_t> evidence) override {
         if (failure) return TaskStatus::failed;  // the first failure of a step is the one reported
         const BoundStep& s = steps[current];
-        Finding f;
-        f.kind = "step";
-        f.name = s.info->name;
-        f.where = "steps/" + std::to_string(current);
-        f.level = s.level;
-        f.verdict = failing_verdict(s.level);
-        f.reason = explained(s.definition, id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason);
-        f.evidence = std::move(evidence);
-        for (std::size_t i : f.evidence) store->keep(i);
-        f.definition = s.definition;
-        failure = std::move(f);
+        for (std::size_t i : evidence) store->keep(i);
+        failure = make_finding("step", s.info->name, current, s.level, failing_verdict(s.level),
+                               explained(s.definition, id == kNoClient ? std::move(reason) : clients[id].name + ": " + reason),
+                               &s.definition, std::move(evidence));
         return TaskStatus::failed;
     }
 
@@ -228,12 +232,7 @@ struct ScenarioRunner::Impl final : StepContext {
         while (!finished) {
             if (step_active) {
                 if (running > 0) return;
-                Finding f;
-                f.kind = "step";
-                f.name = steps[current].info->name;
-                f.where = "steps/" + std::to_string(current);
-                f.level = steps[current].level;
-                findings.push_back(std::move(f));
+                findings.push_back(make_finding("step", steps[current].info->name, current, steps[current].level, Verdict::pass));
                 step_active = false;
                 ++current;
             }
@@ -264,15 +263,11 @@ struct ScenarioRunner::Impl final : StepContext {
     }
 
     void harness_error(std::string reason) {
-        Finding f;
-        f.kind = "step";
-        f.name = current < steps.size() ? steps[current].info->name : "scenario";
-        f.where = current < steps.size() ? "steps/" + std::to_string(current) : "";
-        f.level = current < steps.size() ? steps[current].level : scenario.level;
-        f.verdict = Verdict::harness_error;
-        f.reason = std::move(reason);
-        if (current < steps.size()) f.definition = steps[current].definition;
-        findings.push_back(std::move(f));
+        if (current < steps.size())
+            findings.push_back(make_finding("step", steps[current].info->name, current, steps[current].level,
+                                            Verdict::harness_error, std::move(reason), &steps[current].definition));
+        else
+            findings.push_back(make_finding("step", "scenario", std::nullopt, scenario.level, Verdict::harness_error, std::move(reason)));
         live_failed.fetch_add(1, std::memory_order_relaxed);
         aborted = true;
         finish();
@@ -395,11 +390,12 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
         }
         b.impl = info->make(Params(resolved, file, ptr, profile));
         b.definition = resolved;
-        // A reconnect needs an earlier join of the same client: where would it go?
+        // A step that rejoins needs an earlier join of the same client: where would it go?
         for (ClientId id : b.targets) {
-            if (info->name == "join") joined[id] = 1;
-            if (info->name == "reconnect" && !joined[id])
-                throw ConfigError(file, ptr + "/client", "reconnect of client \"" + m.table.name(id) + "\" before any join of it");
+            if (info->join_role == JoinRole::joins) joined[id] = 1;
+            if (info->join_role == JoinRole::rejoins && !joined[id])
+                throw ConfigError(file, ptr + "/client",
+                                  info->name + " of client \"" + m.table.name(id) + "\" before any join of it");
         }
         budget_us += b.impl->budget(m.options.timeout_scale, std::max<std::size_t>(1, b.targets.size())).count();
         m.steps.push_back(std::move(b));
@@ -578,11 +574,6 @@ ScenarioResult ScenarioRunner::result() {
         ctx.index_kept();
         for (std::size_t i = 0; i < m.checks.size(); ++i) {
             const BoundCheck& c = m.checks[i];
-            Finding f;
-            f.kind = "check";
-            f.name = c.info->name;
-            f.where = "checks/" + std::to_string(i);
-            f.level = c.level;
             CheckOutcome o;
             if (c.targets.empty()) {  // its clients are all in other shards
                 o.measurements["absent_in_shard"] = true;
@@ -601,19 +592,13 @@ ScenarioResult ScenarioRunner::result() {
                     o.reason = std::string("internal error: ") + e.what();
                 }
             }
-            switch (o.status) {
-            case CheckOutcome::Status::pass: f.verdict = Verdict::pass; break;
-            case CheckOutcome::Status::fail: f.verdict = failing_verdict(c.level); break;
-            case CheckOutcome::Status::measured:
-                f.verdict = c.level == Level::may ? Verdict::informational : Verdict::pass;
-                break;
-            case CheckOutcome::Status::harness_error: f.verdict = Verdict::harness_error; break;
-            }
+            const Verdict verdict = grade(o.status, c.level);
             // Only a failure is explained: a measurement or a harness error is not what the author described.
-            f.reason = o.status == CheckOutcome::Status::fail ? explained(c.definition, std::move(o.reason)) : std::move(o.reason);
-            f.evidence = std::move(o.evidence);
+            Finding f = make_finding(
+                "check", c.info->name, i, c.level, verdict,
+                o.status == CheckOutcome::Status::fail ? explained(c.definition, std::move(o.reason)) : std::move(o.reason),
+                &c.definition, std::move(o.evidence));
             f.measurements = std::move(o.measurements);
-            if (f.verdict != Verdict::pass) f.definition = c.definition;
             r.findings.push_back(std::move(f));
         }
     }

@@ -34,10 +34,7 @@ private:
 
 std::unique_ptr<Step> make(const Params& p) {
     Config c;
-    std::int64_t code = p.integer_or("code", 1000);
-    // Codes a client may put on the wire (RFC 6455 7.4): 1000-1003, 1007-1011, 3000-4999.
-    if (code < 1000 || code > 4999) p.fail("code", "expected a close code from 1000 to 4999, got " + std::to_string(code));
-    c.code = static_cast<int>(code);
+    c.code = static_cast<int>(p.integer_or("code", 1000));
     c.reason = p.string_or("reason", "");
     if (c.reason.size() > 123) p.fail("reason", "a close reason has at most 123 bytes (RFC 6455)");
     return std::make_unique<StepOf<Config, CloseTask>>(std::move(c));
@@ -47,7 +44,8 @@ const StepInfo kClose{
     "close",
     "send a close frame with `code` and `reason` (then keep reading)",
     true,
-    {{"code", ParamType::integer, false, {}, 1000}, {"reason", ParamType::string}},
+    // Codes a client may put on the wire (RFC 6455 7.4): 1000-1003, 1007-1011, 3000-4999.
+    {{"code", ParamType::integer, false, {}, 1000, 4999}, {"reason", ParamType::string}},
     nullptr,
     &make,
 };

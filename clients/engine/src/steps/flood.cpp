@@ -87,9 +87,7 @@ std::unique_ptr<Step> make(const Params& p) {
         p.fail("", "step flood needs exactly one of \"ping\" (a ping payload) or \"text\" (a text message)");
     }
     c.count = p.integer_or("count", 1);
-    if (c.count < 1 || c.count > kMaxFrames) p.fail("count", fmt::format("expected an integer from 1 to {}", kMaxFrames));
     c.for_ms = p.number("for_ms");
-    if (c.for_ms < 1) p.fail("for_ms", "expected a time limit of at least 1 ms");
     c.hold = p.boolean_or("hold", false);
     return std::make_unique<StepOf<Config, FloodTask>>(std::move(c));
 }
@@ -100,10 +98,10 @@ const StepInfo kFlood{
     "reading, for at most `for_ms`; passes when the driver reports how many went out (with `hold`, not before "
     "`for_ms`)",
     true,
-    {{"count", ParamType::integer, true, {}, 1},
+    {{"count", ParamType::integer, true, {}, 1, kMaxFrames},
      {"ping", ParamType::string},
      {"text", ParamType::string},
-     {"for_ms", ParamType::duration, true},
+     {"for_ms", ParamType::duration, true, {}, 1},
      {"hold", ParamType::boolean}},
     &validate,
     &make,

@@ -76,7 +76,6 @@ private:
 std::unique_ptr<Step> make(const Params& p) {
     Config c;
     c.count = p.integer_or("count", 1);
-    if (c.count < 1) p.fail("count", "expected an integer >= 1");
     c.match = p.pattern("match");
     c.skip = p.optional_pattern("skip");
     if (p.has("each_within_ms")) {

@@ -18,6 +18,7 @@ const StepInfo kReconnect{
     {{"within_ms", ParamType::duration}, {"expect", ParamType::choice, false, {"open", "refused", "any", "attempt"}}},
     nullptr,
     &make,
+    JoinRole::rejoins,
 };
 
 } // namespace

@@ -76,7 +76,6 @@ std::unique_ptr<Step> make(const Params& p) {
         p.fail("", "step send needs exactly one of \"json\", \"text\" or \"binary_hex\"");
     }
     std::int64_t repeat = p.integer_or("repeat", 1);
-    if (repeat < 1) p.fail("repeat", "expected an integer >= 1");
     if (!unit.empty() && static_cast<std::uint64_t>(repeat) > kMaxPayload / unit.size())
         p.fail("repeat", "the payload would exceed " + std::to_string(kMaxPayload >> 20) + " MiB");
     c.payload.reserve(unit.size() * static_cast<std::size_t>(repeat));

@@ -62,6 +62,12 @@ struct CheckOutcome {
     nlohmann::json measurements = nlohmann::json::object();
 };
 
+/// The verdict an outcome earns at a level: fail -> failing_verdict(level), measured ->
+/// informational at `may` (else pass), harness_error as it is.
+Verdict grade(CheckOutcome::Status status, Level level);
+/// A failure's reason after the author's words for it (the item's "explain"), if any.
+std::string explained(const nlohmann::json& definition, std::string reason);
+
 /// A check bound to a profile for one run of a scenario. Checks are folds: observe() sees
 /// every event as it is recorded and keeps only the state it needs (counters, histograms,
 /// the few events that may become evidence), so memory does not grow with the run; finish()

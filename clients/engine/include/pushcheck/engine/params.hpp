@@ -59,9 +59,9 @@ private:
 /// references are resolved, by the Params reader).
 enum class ParamType {
     string,
-    number,        // any number (min applies)
-    duration,      // milliseconds: a number >= 0
-    integer,       // an integer (min applies)
+    number,        // any number (min and max apply)
+    duration,      // milliseconds: a number >= 0 (or >= min), at most one day
+    integer,       // an integer (min and max apply)
     boolean,
     pattern,       // a matcher pattern
     pattern_pair,  // [pattern, pattern]
@@ -73,19 +73,29 @@ enum class ParamType {
     json,          // any JSON value
 };
 
-/// One declared parameter of a step or check.
+/// One declared parameter of a step or check: the one place its rules are written. The
+/// loader checks literal values against it, the Params reader the values after profile
+/// references are resolved (both through check_params); factories keep only the rules a spec
+/// cannot express (several parameters together, byte lengths, profile defaults).
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::json;
     bool required = false;
     std::vector<std::string> choices;  // choice: the allowed strings
-    double min = -std::numeric_limits<double>::infinity();
+    double min = -std::numeric_limits<double>::infinity();  // number, duration, integer
+    double max = std::numeric_limits<double>::infinity();   // number, integer
 };
 
-/// Validates a literal parameter value against its spec; returns "" or the problem.
+/// Validates one parameter value against its spec; returns "" or the problem.
 /// Values holding a {"$profile": ...} reference are checked after binding instead.
 std::string check_param(const ParamSpec& spec, const nlohmann::json& value, const std::string& file,
                         const std::string& pointer);
+
+/// Checks the parameters of step or check object `item` (at `pointer` in `file`) against
+/// `specs`: every required one is present, every present one passes check_param. `what`
+/// names the item for a missing parameter ("step join"). Throws ConfigError.
+void check_params(const std::vector<ParamSpec>& specs, const nlohmann::json& item, const std::string& what,
+                  const std::string& file, const std::string& pointer);
 
 /// True when `v` holds a {"$profile": ...} reference anywhere.
 bool contains_profile_ref(const nlohmann::json& v);
@@ -101,6 +111,8 @@ nlohmann::json resolve_profile_refs(const nlohmann::json& v, const Profile& prof
 /// key when a default is missing.
 class Params {
 public:
+    /// A step or check object (with "step" or "check") is checked against its type's declared
+    /// specs first (check_params), now with its profile references resolved.
     Params(const nlohmann::json& object, std::string file, std::string pointer, const Profile& profile);
 
     bool has(const char* key) const;

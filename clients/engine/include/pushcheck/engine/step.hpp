@@ -114,6 +114,13 @@ public:
     }
 };
 
+/// What a step does to its clients' connection targets, which the runner checks in step order.
+enum class JoinRole {
+    none,
+    joins,     // sets each client's target (join): later steps may reconnect it
+    rejoins,   // connects again to the target an earlier step set (reconnect)
+};
+
 /// A step type: its name, one-line description, parameters and factory.
 struct StepInfo {
     std::string name;
@@ -123,6 +130,8 @@ struct StepInfo {
     /// Extra checks of the literal step object at load time (may be null); throws ConfigError.
     void (*validate)(const nlohmann::json& step, const std::string& file, const std::string& pointer) = nullptr;
     std::unique_ptr<Step> (*make)(const Params& params) = nullptr;
+    /// rejoins: the scenario is rejected when a client gets here before any `joins` step of it.
+    JoinRole join_role = JoinRole::none;
 };
 
 /// Every registered step type, sorted by name.
