@@ -21,6 +21,7 @@ const char* colour_of(Verdict v) {
     case Verdict::non_strict: return "\x1b[33m";
     case Verdict::informational: return "\x1b[36m";
     case Verdict::harness_error: return "\x1b[35m";
+    case Verdict::not_applicable: return "\x1b[2m";
     }
     return "";
 }
@@ -96,6 +97,7 @@ void print_scenario_line(const engine::ScenarioResult& s, const ConsoleOptions& 
 }
 
 void print_summary(const engine::RunResult& run, const ConsoleOptions& o, std::ostream& out) {
+    const bool show_na = run.summary.not_applicable > 0;  // the column only when a profile left scenarios out
     auto row = [&](const std::string& name, const engine::Summary& s) {
         auto cell = [&](int n, Verdict v, int width) {
             std::string t = fmt::format("{:>{}}", n, width);
@@ -104,10 +106,10 @@ void print_summary(const engine::RunResult& run, const ConsoleOptions& o, std::o
         out << fmt::format("  {:<10} {:>6}", name, s.total) << cell(s.pass, Verdict::pass, 6)
             << cell(s.fail, Verdict::fail, 6) << cell(s.non_strict, Verdict::non_strict, 12)
             << cell(s.informational, Verdict::informational, 15) << cell(s.harness_error, Verdict::harness_error, 15)
-            << '\n';
+            << (show_na ? cell(s.not_applicable, Verdict::not_applicable, 16) : std::string()) << '\n';
     };
-    out << '\n' << fmt::format("  {:<10} {:>6}{:>6}{:>6}{:>12}{:>15}{:>15}\n", "driver", "total", "pass", "fail",
-                               "non_strict", "informational", "harness_error");
+    out << '\n' << fmt::format("  {:<10} {:>6}{:>6}{:>6}{:>12}{:>15}{:>15}{}\n", "driver", "total", "pass", "fail",
+                               "non_strict", "informational", "harness_error", show_na ? "  not_applicable" : "");
     auto drivers = detail::drivers_of(run);
     for (const auto& d : drivers) {
         engine::Summary s;

@@ -497,6 +497,7 @@ std::string summary_html(const RunResult& run) {
     card("v-non_strict", s.non_strict, "non_strict");
     card("v-informational", s.informational, "informational");
     card("v-harness_error", s.harness_error, "harness_error");
+    if (s.not_applicable) card("v-not_applicable", s.not_applicable, "not_applicable");
     out += "</div>\n<div class=\"panel\"><dl class=\"meta\">";
     auto item = [&](const char* k, const std::string& v_html) {
         out += fmt::format("<div><dt>{}</dt><dd>{}</dd></div>", k, v_html);
@@ -557,10 +558,11 @@ std::string scenario_table(const RunResult& run) {
     std::string out = "<section id=\"scenarios\"><h2>Scenarios</h2><div class=\"panel\"><div class=\"filters\">"
                       "<button type=\"button\" data-filter=\"all\" aria-pressed=\"true\">All</button>";
     const Verdict order[] = {Verdict::fail, Verdict::non_strict, Verdict::harness_error, Verdict::informational,
-                             Verdict::pass};
+                             Verdict::pass, Verdict::not_applicable};
     for (Verdict v : order) {
         int n = 0;
         for (const auto& s : run.scenarios) n += s.verdict == v;
+        if (v == Verdict::not_applicable && n == 0) continue;  // only profiles that leave scenarios out
         out += fmt::format("<button type=\"button\" data-filter=\"{}\" aria-pressed=\"false\">{} ({})</button>",
                            engine::to_string(v), engine::to_string(v), n);
     }

@@ -309,7 +309,7 @@ public:
         auto v = verdict_from_string(s);
         if (!v)
             fail(key_ptr(ptr, "verdict"),
-                 "expected one of pass, fail, non_strict, informational, harness_error, got \"" + s + "\"");
+                 "expected one of pass, fail, non_strict, informational, harness_error, not_applicable, got \"" + s + "\"");
         return *v;
     }
 
@@ -629,6 +629,7 @@ void write_json(const RunResult& run, std::ostream& out) {
                       {"non_strict", s.non_strict},
                       {"informational", s.informational},
                       {"harness_error", s.harness_error},
+                      {"not_applicable", s.not_applicable},
                       {"verdict", to_string(detail::overall_verdict(run))}};
     doc["latency"] = latency_json(run.latency);
     ordered_json scenarios = ordered_json::array();

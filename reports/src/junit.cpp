@@ -92,11 +92,16 @@ CaseOutcome main_outcome(const ScenarioResult& s) {
         c.kind = CaseOutcome::skipped;
         c.message = "harness_error: " + s.reason;
         c.body = case_body(s, std::nullopt);
+    } else if (s.verdict == Verdict::not_applicable) {
+        c.kind = CaseOutcome::skipped;
+        c.message = "not_applicable: " + s.reason;
+        c.body = s.reason + "\n";
     }
     return c;
 }
 
 bool has_should(const ScenarioResult& s) {
+    if (s.verdict == Verdict::not_applicable) return false;  // not run: only the main suite lists it, skipped
     if (s.level == Level::should || s.verdict == Verdict::non_strict) return true;
     for (const auto& f : s.findings)
         if (f.level == Level::should) return true;
@@ -158,8 +163,9 @@ std::string figures_text(const RunResult& run, const std::string& driver, const 
         sum.add(s->verdict);
         all.merge(s->latency);
     }
-    out += fmt::format("scenarios: {} total, {} pass, {} fail, {} non_strict, {} informational, {} harness_error\n",
-                       sum.total, sum.pass, sum.fail, sum.non_strict, sum.informational, sum.harness_error);
+    out += fmt::format("scenarios: {} total, {} pass, {} fail, {} non_strict, {} informational, {} harness_error{}\n",
+                       sum.total, sum.pass, sum.fail, sum.non_strict, sum.informational, sum.harness_error,
+                       sum.not_applicable ? fmt::format(", {} not_applicable", sum.not_applicable) : "");
     if (all.count()) {
         out += fmt::format("\nlatency (ms)\n  {:<40} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "scenario", "count",
                            "min", "p50", "p90", "p99", "max", "mean");

@@ -33,6 +33,7 @@ const char* verdict_label(engine::Verdict v) {
     case engine::Verdict::non_strict: return "NON-STRICT";
     case engine::Verdict::informational: return "INFO";
     case engine::Verdict::harness_error: return "ERROR";
+    case engine::Verdict::not_applicable: return "N/A";
     }
     return "?";
 }

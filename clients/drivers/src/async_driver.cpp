@@ -563,13 +563,25 @@ private:
 
         auto& lowest = beast::get_lowest_layer(ws_);
         error_code cec;
-        if (c.recv_buffer > 0) {
-            // SO_RCVBUF before connect, so that the window offered in the handshake is already small.
+        std::optional<tcp::endpoint> local;
+        if (t_.sources) local.emplace(net::ip::make_address(t_.sources->take(), cec), 0);  // checked by the caller
+        if (c.recv_buffer > 0 || local) {
+            // SO_RCVBUF before connect, so that the window offered in the handshake is already small;
+            // the source address bound before connect, its port chosen by connect (IP_BIND_ADDRESS_NO_PORT).
             cec = net::error::host_not_found;
             for (const auto& to : endpoints) {
                 lowest.socket().close(cec);
                 lowest.socket().open(to.protocol(), cec);
-                if (!cec) lowest.socket().set_option(net::socket_base::receive_buffer_size(c.recv_buffer), cec);
+                if (!cec && c.recv_buffer > 0)
+                    lowest.socket().set_option(net::socket_base::receive_buffer_size(c.recv_buffer), cec);
+                if (!cec && local) {
+                    if (local->protocol() != to.protocol()) {
+                        cec = net::error::address_family_not_supported;
+                        continue;
+                    }
+                    detail::bind_no_port(lowest.socket().native_handle());
+                    lowest.socket().bind(*local, cec);
+                }
                 if (cec) continue;
                 std::tie(cec) = co_await lowest.async_connect(to, tuple_awaitable);
                 if (!cec || state_ == State::closed) break;

@@ -1,6 +1,14 @@
 #include "events.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 namespace pushcheck::drivers::detail {
+
+void bind_no_port(int fd) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);  // best effort: without it bind picks a port
+}
 
 std::int64_t wall_us_now() {
     using namespace std::chrono;

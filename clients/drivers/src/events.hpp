@@ -11,6 +11,10 @@
 
 namespace pushcheck::drivers::detail {
 
+/// --source-address: lets connect() choose the port of a socket bound to an address before
+/// it (IP_BIND_ADDRESS_NO_PORT), so ports are shared across destinations as without a bind.
+void bind_no_port(int fd);
+
 /// system_clock now, in microseconds since the Unix epoch.
 std::int64_t wall_us_now();
 

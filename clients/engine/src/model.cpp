@@ -49,6 +49,7 @@ const char* to_string(Verdict v) {
     case Verdict::non_strict: return "non_strict";
     case Verdict::informational: return "informational";
     case Verdict::harness_error: return "harness_error";
+    case Verdict::not_applicable: return "not_applicable";
     }
     return "?";
 }
@@ -61,7 +62,7 @@ std::optional<Level> level_from_string(const std::string& s) {
 
 std::optional<Verdict> verdict_from_string(const std::string& s) {
     for (Verdict v : {Verdict::pass, Verdict::fail, Verdict::non_strict, Verdict::informational,
-                      Verdict::harness_error})
+                      Verdict::harness_error, Verdict::not_applicable})
         if (s == to_string(v)) return v;
     return std::nullopt;
 }
@@ -77,6 +78,7 @@ Verdict failing_verdict(Level l) {
 
 int severity(Verdict v) {
     switch (v) {
+    case Verdict::not_applicable: return -1;
     case Verdict::pass: return 0;
     case Verdict::informational: return 1;
     case Verdict::harness_error: return 2;
@@ -94,6 +96,7 @@ void Summary::add(Verdict v) {
     case Verdict::non_strict: ++non_strict; break;
     case Verdict::informational: ++informational; break;
     case Verdict::harness_error: ++harness_error; break;
+    case Verdict::not_applicable: ++not_applicable; break;
     }
 }
 

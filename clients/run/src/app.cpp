@@ -58,6 +58,9 @@ CLI::Option* add_target_options(CLI::App& cmd, RunOptions& o) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
     cmd.add_option("--embedded-interval-ms", o.embedded_interval_ms,
                     "Push interval of the embedded reference server")->check(CLI::Range(10, 60000));
+    cmd.add_option("--source-address", o.source_addresses,
+                   "Bind connections to this local address, taking the addresses given in turn (repeatable), e.g. "
+                   "127.0.0.2 127.0.0.3: more connections than one address pair has ephemeral ports");
     cmd.add_option("--progress", o.progress,
                    "Live progress line (clients connected, pushes/s, p99, failures): auto (on a terminal, not "
                    "with -q), always or never")

@@ -88,8 +88,11 @@ std::vector<std::string> expand(const std::vector<std::string>& args, std::vecto
     return files;
 }
 
-// Binds every suite scenario to `profile`: one line per scenario the profile cannot run.
-std::vector<std::string> suite_gaps(const engine::Profile& profile) {
+std::string util_join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); }
+
+// Binds every suite scenario to `profile`: one line per scenario the profile cannot run;
+// the scenarios it makes not applicable (a required section it lacks) go to `not_applicable`.
+std::vector<std::string> suite_gaps(const engine::Profile& profile, std::vector<std::string>& not_applicable) {
     std::vector<std::string> gaps;
     std::vector<engine::Scenario> suite;
     try {
@@ -99,6 +102,10 @@ std::vector<std::string> suite_gaps(const engine::Profile& profile) {
         return gaps;
     }
     for (const auto& s : suite) {
+        if (auto missing = engine::missing_sections(s, profile.values); !missing.empty()) {
+            not_applicable.push_back(s.id + " (it requires " + util_join(missing) + ", which the profile lacks)");
+            continue;
+        }
         try {
             engine::ScenarioRunner bind(s, profile, engine::RunOptions{});
         } catch (const engine::ConfigError& e) {
@@ -137,7 +144,8 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& args, 
             if (peek.is_object() && !peek.contains("steps") && peek.contains("rooms")) {
                 engine::Profile p = engine::load_profile(f, {});
                 engine::validate_profile(p);
-                auto gaps = suite_gaps(p);
+                std::vector<std::string> na;
+                auto gaps = suite_gaps(p, na);
                 if (!gaps.empty()) {
                     ++bad;
                     err << "error: " << f << ": profile " << p.name << " cannot run " << gaps.size()
@@ -145,14 +153,24 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& args, 
                     for (const auto& g : gaps) err << "  " << g << "\n";
                     continue;
                 }
-                out << "ok  " << f << " (profile " << p.name << ", runs every suite scenario)\n";
+                if (na.empty()) {
+                    out << "ok  " << f << " (profile " << p.name << ", runs every suite scenario)\n";
+                } else {
+                    out << "ok  " << f << " (profile " << p.name << ", runs every suite scenario but " << na.size()
+                        << " not applicable to it:";
+                    for (const auto& x : na) out << "\n      " << x;
+                    out << ")\n";
+                }
             } else {
                 engine::Scenario s = engine::load_scenario(f);
-                engine::ScenarioRunner bind(s, profile, engine::RunOptions{});
+                const auto missing = engine::missing_sections(s, profile.values);
+                if (missing.empty()) engine::ScenarioRunner bind(s, profile, engine::RunOptions{});
                 auto [it, fresh] = ids.emplace(s.id, f);
                 if (!fresh)
                     throw engine::ConfigError(f, "/id", "duplicate scenario id \"" + s.id + "\" (also in " + it->second + ")");
-                out << "ok  " << f << " (scenario " << s.id << ")\n";
+                out << "ok  " << f << " (scenario " << s.id
+                    << (missing.empty() ? "" : ", not applicable to profile " + profile.name + ": it requires " + util_join(missing) + ", which the profile lacks")
+                    << ")\n";
             }
         } catch (const engine::ConfigError& e) {
             ++bad;

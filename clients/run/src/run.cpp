@@ -27,6 +27,11 @@
 #include <sstream>
 #include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 namespace pushcheck::run {
 
@@ -239,6 +244,9 @@ struct RunState {
         std::uint64_t clients = 0, open = 0, received = 0, failed = 0;
         std::int64_t p99 = -1;
         for (std::size_t i = 0; i < runners.size(); ++i) {
+            if (!runners[i]) {  // not applicable: never run
+                continue;
+            }
             const engine::LiveFigures f = runners[i]->live();
             received += f.received;
             if (results[i]) {
@@ -279,6 +287,11 @@ struct RunState {
 
     reports::ConsoleOptions console() const { return {style.color, o.quiet, o.verbose}; }
 
+    /// Prints the scenario lines that are ready, in a stable order (scenario, then driver). Under mu.
+    void print_ready() {
+        while (printed < order.size() && results[order[printed]]) reports::print_scenario_line(*results[order[printed++]], console(), out);
+    }
+
     // Called on a driver thread when a session is done.
     void on_done(std::size_t i) {
         std::lock_guard lock(mu);
@@ -289,7 +302,7 @@ struct RunState {
         ++finished;
         if (live_line()) out << "\r\033[K";
         // Lines come in a stable order (scenario, then driver), whatever finishes first.
-        while (printed < order.size() && results[order[printed]]) reports::print_scenario_line(*results[order[printed++]], console(), out);
+        print_ready();
         if (live_line() && finished < runners.size())
             out << (progress_text.empty() ? fmt::format("[{}/{}] running...", finished, runners.size()) : progress_text);
         out << std::flush;
@@ -395,6 +408,44 @@ struct RunState {
 
 } // namespace
 
+std::shared_ptr<drivers::SourceAddresses> source_addresses(const std::vector<std::string>& given) {
+    auto s = std::make_shared<drivers::SourceAddresses>();
+    for (const auto& a : given) {
+        sockaddr_storage ss{};
+        socklen_t len = 0;
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        if (::inet_pton(AF_INET, a.c_str(), &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            len = sizeof *v4;
+        } else if (::inet_pton(AF_INET6, a.c_str(), &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            len = sizeof *v6;
+        } else {
+            throw ConfigError("--source-address", "", "'" + a + "' is not an IPv4 or IPv6 address");
+        }
+        // Bound once here, so that an address this machine does not have fails now, not per connection.
+        int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int r = fd < 0 ? -1 : ::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len);
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        if (r < 0)
+            throw ConfigError("--source-address", "", "cannot bind to " + a + ": " + std::strerror(err) +
+                                                          " (is it an address of this machine?)");
+        s->addresses.push_back(a);
+    }
+    return s;
+}
+
+engine::ScenarioResult not_applicable(const engine::Scenario& s, const std::string& driver, const engine::Profile& profile) {
+    engine::ScenarioResult r{s.id, s.group(), s.title, s.description, s.file, s.level, driver};
+    r.verdict = engine::Verdict::not_applicable;
+    const auto missing = engine::missing_sections(s, profile.values);
+    r.reason = fmt::format("not applicable: it requires {} and profile {} has no such section", fmt::join(missing, ", "),
+                           profile.name);
+    return r;
+}
+
 engine::Shard parse_shard(const std::string& text) {
     static const std::regex re(R"(^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$)");
     std::smatch m;
@@ -420,6 +471,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         for (const auto& h : o.headers) st.target.headers.push_back(parse_header(h));
         if (!o.ca_file.empty())
             if (auto why = net::check_ca_file(o.ca_file); !why.empty()) throw ConfigError("--ca-file", "", why);
+        if (!o.source_addresses.empty()) st.target.sources = source_addresses(o.source_addresses);
         check_writable(o.json_file, "--json");
         check_writable(o.junit_file, "--junit");
         check_writable(o.html_file, "--html");
@@ -445,7 +497,9 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         for (const auto& d : st.driver_names) {
             ro.driver = d;
             for (const auto& s : st.prep.scenarios)
-                st.runners.push_back(std::make_unique<engine::ScenarioRunner>(s, st.prep.profile, ro));
+                st.runners.push_back(engine::missing_sections(s, st.prep.profile.values).empty()
+                                         ? std::make_unique<engine::ScenarioRunner>(s, st.prep.profile, ro)
+                                         : nullptr);  // not applicable to this profile: reported, not run
         }
     } catch (const ConfigError& e) {
         err << "pushcheck: " << e.what() << "\n";
@@ -513,8 +567,14 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
             if (exclusive(st.prep.scenarios[i]) == phase)
                 for (std::size_t d = 0; d < st.driver_names.size(); ++d) st.order.push_back(d * n + i);
     st.results.resize(st.runners.size());
+    for (std::size_t k = 0; k < st.runners.size(); ++k)
+        if (!st.runners[k]) {
+            st.results[k] = not_applicable(st.prep.scenarios[k % n], st.driver_names[k / n], st.prep.profile);
+            ++st.finished;
+        }
     std::map<const engine::Session*, std::size_t> index;
-    for (std::size_t i = 0; i < st.runners.size(); ++i) index[st.runners[i].get()] = i;
+    for (std::size_t i = 0; i < st.runners.size(); ++i)
+        if (st.runners[i]) index[st.runners[i].get()] = i;
     auto on_done = [&](engine::Session& s) { st.on_done(index.at(&s)); };
 
     const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(n);
@@ -525,7 +585,8 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
         for (std::size_t d = 0; d < st.driver_names.size(); ++d) {
             std::vector<engine::Session*> sessions;
             for (std::size_t i = 0; i < n; ++i)
-                if (exclusive(st.prep.scenarios[i]) == phase) sessions.push_back(st.runners[d * n + i].get());
+                if (exclusive(st.prep.scenarios[i]) == phase && st.runners[d * n + i])
+                    sessions.push_back(st.runners[d * n + i].get());
             if (sessions.empty()) continue;
             auto driver = st.driver_names[d] == "sync" ? drivers::make_sync_driver(st.target)
                                                        : drivers::make_async_driver(st.target, o.threads);
@@ -546,6 +607,7 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
     if (st.live_line()) out << "\r\033[K" << std::flush;
 
     std::unique_lock lock(st.mu);
+    st.print_ready();  // what no driver reported (scenarios that were not applicable)
     st.stopped = true;
     if (st.server) st.server->stop();
     engine::RunResult result = st.assemble(true);

@@ -1,6 +1,7 @@
 // The commands behind the command line; each returns an exit code and never throws
 // for bad input (ConfigError becomes exit 2 with its message).
 #pragma once
+#include "pushcheck/drivers/driver.hpp"
 #include "pushcheck/engine/profile.hpp"
 #include "pushcheck/engine/result.hpp"
 #include "pushcheck/engine/scenario.hpp"
@@ -31,6 +32,10 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
 int list_command(const RunOptions& o, const std::string& format, std::ostream& out, std::ostream& err);
 int validate_command(const RunOptions& o, const std::vector<std::string>& files, std::ostream& out,
                      std::ostream& err);
+/// --source-address: each must be an IP literal this machine can bind to; throws ConfigError.
+std::shared_ptr<drivers::SourceAddresses> source_addresses(const std::vector<std::string>& given);
+/// The result of a scenario that requires a profile section the profile lacks: not run.
+engine::ScenarioResult not_applicable(const engine::Scenario& s, const std::string& driver, const engine::Profile& profile);
 /// "K/N" -> {K, N} with 1 <= K <= N; throws ConfigError naming --shard.
 engine::Shard parse_shard(const std::string& text);
 int merge_command(const RunOptions& o, const std::vector<std::string>& files, const ConsoleStyle& style,

@@ -345,6 +345,37 @@ def case_shard_merge(tmp):
     check(r.returncode == 2 and "--shard" in r.stderr, f"--shard 5/4: exit {r.returncode} {r.stderr}")
 
 
+def case_source_address(tmp):
+    """--source-address spreads connections over local addresses: a server that admits 10
+    connections per client address refuses half of 20 clients from one address, and takes
+    all 20 from two (both drivers); an address this machine lacks is a usage error."""
+    p, hp = start_server("--max-connections-per-address", "10", interval_ms=200)
+    try:
+        common = ["--target", f"ws://{hp}", "--set", "push.interval_ms=200", "--clients", "20", "--duration", "1", "-q"]
+
+        def load(*extra):
+            out = os.path.join(tmp, "load.json")
+            if os.path.exists(out):
+                os.remove(out)
+            r = subprocess.run([A.pushcheck, "load", *common, "--json", out, *extra], capture_output=True, text=True,
+                               timeout=120)
+            print(f"$ pushcheck load {' '.join(extra)} -> exit {r.returncode}\n{r.stdout}{r.stderr}", flush=True)
+            return r, (json.loads(slurp(out)) if os.path.exists(out) else {})
+        r, doc = load()
+        check(r.returncode == 1, f"one address: exit {r.returncode}, expected 1 (the server admits 10 per address)")
+        check(doc.get("clients", {}).get("connected") == 10, f"one address: {doc.get('clients')}")
+        for driver in ("async", "sync"):
+            r, doc = load("--driver", driver, "--source-address", "127.0.0.2", "--source-address", "127.0.0.3")
+            check(r.returncode == 0, f"two addresses ({driver}): exit {r.returncode}, expected 0")
+            check(doc.get("clients", {}).get("connected") == 20, f"two addresses ({driver}): {doc.get('clients')}")
+    finally:
+        stop(p)
+    for bad, words in (("192.0.2.77", "cannot bind to 192.0.2.77"), ("not-an-ip", "is not an IPv4 or IPv6 address")):
+        r = subprocess.run([A.pushcheck, "load", "--clients", "2", "--duration", "1", "--source-address", bad],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 2 and words in r.stderr, f"--source-address {bad}: exit {r.returncode}: {r.stderr}")
+
+
 def main():
     global A
     p = argparse.ArgumentParser()

@@ -297,15 +297,62 @@ TEST_CASE("validate rejects duplicate ids, reads folders, and checks a profile a
     auto empty = cli({"validate", t.path.string() + "/nothing-here"});
     CHECK(empty.code == 2);
 
-    // A profile without the bye the suite's close scenarios need.
+    // A profile without the welcome every join expects: the suite cannot run with it.
     auto profile = nlohmann::json::parse(slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "profiles" / "nowtime.json"));
-    profile.erase("bye");
-    auto pf = t.file("nobye.json", profile.dump());
-    auto p = cli({"validate", pf});
+    auto nowelcome = profile;
+    nowelcome.erase("welcome");
+    auto p = cli({"validate", t.file("nowelcome.json", nowelcome.dump())});
     INFO(p.err);
     CHECK(p.code == 2);
-    CHECK(p.err.find("lifecycle.close_bye") != std::string::npos);
-    CHECK(p.err.find("bye") != std::string::npos);
+    CHECK(p.err.find("handshake.join_welcome") != std::string::npos);
+    CHECK(p.err.find("welcome.match") != std::string::npos);
+    // Without the bye, the scenarios that require it are not applicable: listed, not errors.
+    auto nobye = profile;
+    nobye.erase("bye");
+    auto q = cli({"validate", t.file("nobye.json", nobye.dump())});
+    INFO(q.out << q.err);
+    CHECK(q.code == 0);
+    CHECK(q.out.find("but 8 not applicable to it") != std::string::npos);
+    CHECK(q.out.find("lifecycle.close_bye (it requires bye, which the profile lacks)") != std::string::npos);
+}
+
+TEST_CASE("a scenario that requires a section the profile lacks is not_applicable, never a failure", "[cli][not_applicable]") {
+    TempDir t;
+    auto profile = nlohmann::json::parse(slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "scenarios" / "profiles" / "nowtime.json"));
+    profile.erase("close_request");
+    profile.erase("bye");
+    const std::string pf = t.file("noclose.json", profile.dump());
+    const std::string json_file = (t.path / "r.json").string(), junit = (t.path / "r.xml").string(),
+                      html = (t.path / "r.html").string();
+    auto r = cli({"run", "--profile", pf, "--filter", "lifecycle.close_bye,push.shape", "--json", json_file, "--junit",
+                  junit, "--html", html});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("N/A") != std::string::npos);
+    CHECK(r.out.find("lifecycle.close_bye") != std::string::npos);
+    CHECK(r.out.find("not_applicable") != std::string::npos);  // the summary's column
+    auto doc = nlohmann::json::parse(slurp(json_file));
+    CHECK(doc["summary"]["not_applicable"] == 1);
+    CHECK(doc["summary"]["pass"] == 1);
+    CHECK(doc["summary"]["verdict"] == "pass");
+    for (const auto& s : doc["scenarios"])
+        if (s["id"] == "lifecycle.close_bye") {
+            CHECK(s["verdict"] == "not_applicable");
+            CHECK(s["reason"] == "not applicable: it requires close_request, bye and profile nowtime has no such section");
+            CHECK(s["transcript"].empty());
+        }
+    CHECK(slurp(junit).find("<skipped message=\"not_applicable: not applicable: it requires close_request, bye") !=
+          std::string::npos);
+    CHECK(slurp(html).find("v-not_applicable") != std::string::npos);
+    // The saved document renders again with the same counts.
+    auto again = cli({"report", json_file});
+    CHECK(again.code == 0);
+    CHECK(again.out.find("N/A") != std::string::npos);
+    // Every scenario not applicable: the run says so and passes.
+    auto only = cli({"run", "--profile", pf, "--filter", "lifecycle.close_bye"});
+    INFO(only.out << only.err);
+    CHECK(only.code == 0);
+    CHECK(only.out.find("N/A") != std::string::npos);
 }
 
 TEST_CASE("the sync driver refuses a scenario over its client limit with exit 2", "[cli][exit2]") {

@@ -73,7 +73,7 @@ TEST_CASE("structural errors name the JSON pointer", "[loader]") {
           "x.json: /steps: expected a non-empty array of steps");
     CHECK(load_error(R"({"id": "a.b", "title": "t", "titel": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}]})") ==
           "x.json: /titel: unknown key \"titel\" in a scenario (did you mean \"title\"?); allowed keys: $schema, id, title, "
-          "description, level, tags, clients, steps, checks");
+          "description, level, tags, requires, clients, steps, checks");
     CHECK(load_error(R"({"id": "a.b", "title": "t", "level": "must_not", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}]})") ==
           "x.json: /level: expected must, should or may, got \"must_not\"");
     CHECK(load_error(R"({"id": "a.b", "title": "t", "clients": [{"name":"a"}, {"name":"a"}], "steps": [{"step":"sleep","for_ms":1}]})") ==
@@ -216,4 +216,17 @@ TEST_CASE("every step and check type is registered, with a description", "[loade
                                             "expect_pong", "expect_silence", "flood", "hold", "join", "pause_reading", "ping",
                                             "receive", "reconnect", "resume_reading", "send", "sleep"});
     CHECK(checks == std::vector<std::string>{"broadcast", "delivery", "interval", "latency", "ordering", "stall_outcome"});
+}
+
+TEST_CASE("requires names the profile sections a scenario needs", "[loader][requires]") {
+    const std::string head = R"({"id": "t.x", "title": "t", "clients": [{"name": "a"}], "steps": [{"step":"join","client":"a"}], )";
+    Scenario s = parse_scenario(head + R"("requires": ["close_request", "bye"]})", "x.json");
+    CHECK(s.needs == std::vector<std::string>{"close_request", "bye"});
+    json profile = {{"close_request", {{"json", {{"event", "close"}}}}}, {"push", json::object()}};
+    CHECK(missing_sections(s, profile) == std::vector<std::string>{"bye"});
+    profile["bye"] = {{"match", {{"message", "bye"}}}};
+    CHECK(missing_sections(s, profile).empty());
+    CHECK(load_error(head + R"("requires": "bye"})") == "x.json: /requires: expected an array of profile sections, got a string");
+    CHECK(load_error(head + R"("requires": ["bye", "Close-Request"]})") ==
+          "x.json: /requires/1: expected the name of a profile section such as \"close_request\", got \"Close-Request\"");
 }

@@ -49,7 +49,7 @@ public:
             return fail_stage(Stage::dns, ec, c);
 
         error_code ec;
-        int fd = tcp_connect(addrs, deadline, w_.waker(), c.recv_buffer, ec);
+        int fd = tcp_connect(addrs, deadline, w_.waker(), c.recv_buffer, t_.sources ? t_.sources->take() : std::string(), ec);
         if (fd < 0) return fail_stage(Stage::tcp, ec, c);
         sock().assign(fd);
         sock().set_deadline(deadline);

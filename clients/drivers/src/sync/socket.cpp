@@ -1,6 +1,8 @@
 // The sync driver's socket layer (see socket.hpp).
 #include "sync/socket.hpp"
 
+#include "events.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <arpa/inet.h>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace pushcheck::drivers::sync {
@@ -223,7 +226,15 @@ error_code addresses(const std::string& host, const std::string& port, unsigned 
 }
 
 int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline, Waker& waker, int recv_buffer,
+                const std::string& source,
                 error_code& ec) {
+    std::optional<sockaddr_storage> local_address;
+    if (!source.empty()) {
+        auto ip = net::ip::make_address(source, ec);
+        if (ec) return -1;
+        local_address = socket_address(ip, 0);
+    }
+    const sockaddr_storage* local = local_address ? &*local_address : nullptr;
     ec = net::error::host_not_found;
     for (const auto& a : addrs) {
         socklen_t len = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -239,6 +250,19 @@ int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline,
             ec = errno_code(errno);
             ::close(fd);
             continue;
+        }
+        if (local) {  // --source-address: bound before connect, the port chosen by connect
+            if (local->ss_family != a.ss_family) {
+                ec = net::error::address_family_not_supported;
+                ::close(fd);
+                continue;
+            }
+            detail::bind_no_port(fd);
+            if (::bind(fd, reinterpret_cast<const sockaddr*>(local), len) < 0) {
+                ec = errno_code(errno);
+                ::close(fd);
+                continue;
+            }
         }
         int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), len);
         if (r < 0 && errno != EINPROGRESS) {

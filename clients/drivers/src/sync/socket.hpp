@@ -63,9 +63,10 @@ error_code addresses(const std::string& host, const std::string& port, unsigned 
                      Waker& waker, std::vector<sockaddr_storage>& out);
 
 /// Connects a non-blocking TCP socket to one of `addrs` before the deadline (`recv_buffer` >
-/// 0: SO_RCVBUF first). Returns the descriptor, or -1 with `ec` set.
+/// 0: SO_RCVBUF first; `source` not empty: bound to that IP literal first). Returns the
+/// descriptor, or -1 with `ec` set.
 int tcp_connect(const std::vector<sockaddr_storage>& addrs, SteadyTime deadline, Waker& waker, int recv_buffer,
-                error_code& ec);
+                const std::string& source, error_code& ec);
 
 /// The throwing read_some/write_some of Beast's SyncStream concept, from the error_code ones
 /// of `Derived` (which says `using ThrowingIo<Derived>::read_some;` and `write_some`).

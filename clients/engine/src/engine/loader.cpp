@@ -123,7 +123,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
     const json doc = util::parse_config_json(text, file);
     const Loader L{file};
     if (!doc.is_object()) L.fail("", std::string("expected a JSON object (a scenario) at the top level, got ") + type_of(doc));
-    L.only_keys(doc, "", {"$schema", "id", "title", "description", "level", "tags", "clients", "steps", "checks"},
+    L.only_keys(doc, "", {"$schema", "id", "title", "description", "level", "tags", "requires", "clients", "steps", "checks"},
                 " in a scenario");
     Scenario s;
     s.file = file;
@@ -143,6 +143,17 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
         }
     }
 
+    if (doc.contains("requires")) {
+        const json& req = doc["requires"];
+        static const std::regex cap_re("[a-z][a-z0-9_]{0,63}");
+        if (!req.is_array()) L.fail("/requires", std::string("expected an array of profile sections, got ") + type_of(req));
+        for (std::size_t i = 0; i < req.size(); ++i) {
+            if (!req[i].is_string() || !std::regex_match(req[i].get<std::string>(), cap_re))
+                L.fail("/requires/" + std::to_string(i),
+                       "expected the name of a profile section such as \"close_request\", got " + show_json(req[i]));
+            s.needs.push_back(req[i].get<std::string>());
+        }
+    }
     if (!doc.contains("clients")) L.fail("", "missing \"clients\" (e.g. [{\"name\": \"a\"}])");
     const json& clients = doc["clients"];
     if (!clients.is_array() || clients.empty())
@@ -249,6 +260,13 @@ bool glob(const char* p, const char* s) {
     return *p == 0;
 }
 } // namespace
+
+std::vector<std::string> missing_sections(const Scenario& s, const json& profile_values) {
+    std::vector<std::string> out;
+    for (const auto& n : s.needs)
+        if (!profile_values.is_object() || !profile_values.contains(n)) out.push_back(n);
+    return out;
+}
 
 bool id_matches(const std::string& id, const std::string& patterns) {
     std::size_t start = 0;

@@ -37,6 +37,7 @@
 #include "pushcheck/engine/session.hpp"
 #include "pushcheck/net/url.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -44,6 +45,15 @@
 #include <vector>
 
 namespace pushcheck::drivers {
+
+/// --source-address: the local addresses connections are bound to before they connect, in
+/// turn (connection k gets address k mod N), so that one machine can open more connections
+/// to one server port than one address pair has ephemeral ports. Shared by every driver of a run.
+struct SourceAddresses {
+    std::vector<std::string> addresses;  // IP literals, checked by the caller
+    std::atomic<std::size_t> next{0};
+    const std::string& take() { return addresses[next.fetch_add(1, std::memory_order_relaxed) % addresses.size()]; }
+};
 
 /// Where and how to connect.
 struct TargetOptions {
@@ -53,6 +63,7 @@ struct TargetOptions {
     std::vector<std::pair<std::string, std::string>> headers;  // added to every handshake
     std::size_t max_message_bytes = 1 << 20;  // a bigger message is an error event, not a crash
     std::string user_agent = "pushcheck";
+    std::shared_ptr<SourceAddresses> sources;  // null: the kernel picks the local address
     std::chrono::milliseconds io_timeout{10000};     // a write that makes no progress this long fails the connection
     std::chrono::milliseconds close_timeout{5000};   // close: the server's close frame and TCP close
     std::chrono::milliseconds release_timeout{300};  // release: time allowed for a polite close

@@ -13,8 +13,10 @@ namespace pushcheck::engine {
 /// How much a scenario or check matters: must -> fail, should -> non_strict, may -> informational.
 enum class Level { must, should, may };
 
-/// The graded outcome of a check, a step or a whole scenario.
-enum class Verdict { pass, fail, non_strict, informational, harness_error };
+/// The graded outcome of a check, a step or a whole scenario. not_applicable: the scenario
+/// needs something the profile does not describe (its `requires`), so it was not run; it is
+/// shown and counted, never a failure.
+enum class Verdict { pass, fail, non_strict, informational, harness_error, not_applicable };
 
 const char* to_string(Level l);
 const char* to_string(Verdict v);
@@ -22,7 +24,7 @@ std::optional<Level> level_from_string(const std::string& s);
 std::optional<Verdict> verdict_from_string(const std::string& s);
 /// The verdict a failed item at this level earns.
 Verdict failing_verdict(Level l);
-/// Worst-first order used to combine verdicts: fail > non_strict > harness_error > informational > pass.
+/// Worst-first order used to combine verdicts: fail > non_strict > harness_error > informational > pass > not_applicable.
 int severity(Verdict v);
 
 /// The outcome of one step or one check inside a scenario.
@@ -71,7 +73,7 @@ struct ScenarioResult {
 };
 
 struct Summary {
-    int total = 0, pass = 0, fail = 0, non_strict = 0, informational = 0, harness_error = 0;
+    int total = 0, pass = 0, fail = 0, non_strict = 0, informational = 0, harness_error = 0, not_applicable = 0;
     void add(Verdict v);
 };
 

@@ -21,6 +21,9 @@ struct Scenario {
     std::string id, title, description, file;
     Level level = Level::must;
     std::vector<std::string> tags;
+    /// "requires": the profile sections it needs (e.g. close_request); a profile without one
+    /// of them makes the scenario not_applicable (see missing_sections).
+    std::vector<std::string> needs;
     std::vector<ClientDecl> clients;
     nlohmann::json steps = nlohmann::json::array();
     nlohmann::json checks = nlohmann::json::array();
@@ -40,6 +43,9 @@ Scenario parse_scenario(const std::string& text, const std::string& file);
 /// Loads every *.json file of a directory (sorted) or the single file given.
 /// Duplicate ids are a ConfigError naming both files.
 std::vector<Scenario> load_scenarios(const std::vector<std::string>& files_or_dirs);
+
+/// The sections of `needs` that `profile_values` (a profile's values) does not have, in order.
+std::vector<std::string> missing_sections(const Scenario& s, const nlohmann::json& profile_values);
 
 /// Shell-style glob on ids: '*' any run, '?' one char. Several patterns may be joined by ','.
 bool id_matches(const std::string& id, const std::string& glob);

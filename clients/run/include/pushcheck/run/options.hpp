@@ -45,6 +45,7 @@ struct RunOptions {
     std::string json_file, junit_file, html_file;
     bool quiet = false, verbose = false;
     int embedded_interval_ms = 250;
+    std::vector<std::string> source_addresses;  // bind connections to these local IPs in turn
     std::string progress = "auto";      // live line: auto (a TTY), always, never
     std::string shard;                  // "K/N": run slice K (from 1) of N of every client group
     std::string server_cmd;             // start this server under test first (sh -c)
