@@ -192,7 +192,7 @@ int report_command(const RunOptions& o, const std::string& results_file, const C
         err << "pushcheck: " << e.what() << "\n";
         return exit_usage;
     }
-    int code = result.target_unreachable ? exit_unreachable : result.summary.fail > 0 ? exit_failed : exit_ok;
+    int code = exit_code_of(result, result.load.contains("load"));
     write_reports(result, o, err, code);
     reports::ConsoleOptions copt{style.color, o.quiet, o.verbose};
     if (!o.quiet || result.summary.fail > 0)

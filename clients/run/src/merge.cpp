@@ -57,7 +57,7 @@ int merge_command(const RunOptions& o, const std::vector<std::string>& files, co
         return exit_usage;
     }
     merge_load_figures(merged, shards);
-    int code = merged.target_unreachable ? exit_unreachable : merged.summary.fail > 0 ? exit_failed : exit_ok;
+    int code = exit_code_of(merged, merged.load.contains("load"));
     write_reports(merged, o, err, code);
     reports::ConsoleOptions copt{style.color, o.quiet, o.verbose};
     if (!o.quiet) out << "pushcheck merge: " << shards.size() << " shards of " << merged.target << "\n";

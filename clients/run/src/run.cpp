@@ -446,6 +446,13 @@ engine::ScenarioResult not_applicable(const engine::Scenario& s, const std::stri
     return r;
 }
 
+int exit_code_of(const engine::RunResult& result, bool load_run) {
+    if (result.target_unreachable) return exit_unreachable;
+    if (result.summary.fail > 0) return exit_failed;
+    if (load_run && result.summary.harness_error > 0) return exit_failed;
+    return exit_ok;
+}
+
 engine::Shard parse_shard(const std::string& text) {
     static const std::regex re(R"(^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$)");
     std::smatch m;
@@ -611,8 +618,10 @@ int run_command(const RunOptions& o, const ConsoleStyle& style, std::ostream& ou
     st.stopped = true;
     if (st.server) st.server->stop();
     engine::RunResult result = st.assemble(true);
-    int code = result.summary.fail > 0 ? exit_failed : exit_ok;
-    if (result.target_unreachable) code = exit_unreachable;
+    const int code = exit_code_of(result, o.load_figures);
+    if (o.load_figures && code == exit_failed && result.summary.fail == 0)
+        err << "pushcheck: the load run ended in a harness error, so delivery and latency were not judged: "
+            << (result.scenarios.empty() ? std::string("no result") : result.scenarios.front().reason) << "\n";
     return st.finish(result, code);
 }
 

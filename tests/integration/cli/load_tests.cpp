@@ -151,3 +151,26 @@ TEST_CASE("a load run against the embedded server passes and writes its figures"
     CHECK(doc["load"]["per_second"].size() >= 2);
     fs::remove_all(dir);
 }
+
+TEST_CASE("a load run that ended in a harness error exits 1: nothing was judged", "[cli][load][exit1]") {
+    using pushcheck::engine::RunResult;
+    using pushcheck::engine::ScenarioResult;
+    using pushcheck::engine::Verdict;
+    RunResult r;
+    ScenarioResult s;
+    s.id = "load.run";
+    s.verdict = Verdict::harness_error;
+    s.reason = "scenario exceeded its time budget of 42 s";
+    r.scenarios.push_back(s);
+    r.recompute_summary();
+    CHECK(pushcheck::run::exit_code_of(r, true) == 1);
+    CHECK(pushcheck::run::exit_code_of(r, false) == 0);  // conformance: a harness error is reported, never blamed
+    r.scenarios[0].verdict = Verdict::pass;
+    r.recompute_summary();
+    CHECK(pushcheck::run::exit_code_of(r, true) == 0);
+    r.scenarios[0].verdict = Verdict::fail;
+    r.recompute_summary();
+    CHECK(pushcheck::run::exit_code_of(r, false) == 1);
+    r.target_unreachable = true;
+    CHECK(pushcheck::run::exit_code_of(r, true) == 3);
+}
