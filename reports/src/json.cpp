@@ -172,7 +172,8 @@ ordered_json scenario_json(const ScenarioResult& s) {
     return j;
 }
 
-/// Indented JSON, but an array of scalars stays on one line ([133, 1], evidence, series values).
+/// Indented JSON, but an array of scalars stays on one line ([133, 1], evidence, series values),
+/// and so does each event of a transcript (a 10,000-client run keeps its document to a few MB).
 void pretty(const ordered_json& j, int indent, std::string& out) {
     auto scalar = [](const ordered_json& x) { return !x.is_object() && !x.is_array(); };
     auto dump = [](const ordered_json& x) { return x.dump(-1, ' ', false, json::error_handler_t::replace); };
@@ -184,6 +185,13 @@ void pretty(const ordered_json& j, int indent, std::string& out) {
             out += first ? "" : ",\n";
             first = false;
             out += pad + dump(ordered_json(it.key())) + ": ";
+            if (it.key() == "transcript" && it.value().is_array() && !it.value().empty()) {
+                const std::string inner(static_cast<std::size_t>(indent) + 4, ' ');
+                out += "[\n";
+                for (std::size_t i = 0; i < it.value().size(); ++i) out += (i ? ",\n" : "") + inner + dump(it.value()[i]);
+                out += "\n" + pad + "]";
+                continue;
+            }
             pretty(it.value(), indent + 2, out);
         }
         out += "\n" + std::string(static_cast<std::size_t>(indent), ' ') + "}";

@@ -32,6 +32,7 @@ std::size_t EventStore::add(Event e, ClientId client) {
     PerClient& c = clients_[client];
     if (c.all) return index;
     const bool narrow = windowed_ != 0 && client >= windowed_;
+    s.narrow = narrow;
     if (c.first < (narrow ? std::size_t{1} : keep_first_)) {
         ++c.first;
         return index;
@@ -104,7 +105,13 @@ std::vector<Event> EventStore::take() {
     std::sort(order.begin(), order.end());
     std::vector<Event> out;
     out.reserve(order.size());
-    for (std::size_t i : order) out.push_back(std::move(slots_[i].event));
+    for (std::size_t i : order) {
+        Slot& s = slots_[i];
+        // A narrow client's successful handshake goes to the report as its outcome, without the
+        // response's headers (the first clients show them); a refused one keeps everything.
+        if (s.narrow && s.event.kind == EventKind::connected) s.event.handshake.reset();
+        out.push_back(std::move(s.event));
+    }
     slots_.clear();
     for (auto& c : clients_) c.last.clear();
     return out;

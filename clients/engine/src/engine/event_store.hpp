@@ -16,7 +16,8 @@ namespace pushcheck::engine {
 class EventStore final : public EventLog {
 public:
     /// keep_first and keep_last events per client (both 0: keep everything); clients from
-    /// index `windowed` on (0: none) keep only their first event (the handshake's outcome) and evidence.
+    /// index `windowed` on (0: none) keep only their first event (the handshake's outcome, without
+    /// the response headers of a successful one) and evidence.
     EventStore(std::size_t clients, std::size_t keep_first, std::size_t keep_last, std::size_t windowed = 0);
 
     /// Records an event of `client` (kNoClient: an unknown client, always kept); sets its
@@ -48,6 +49,7 @@ private:
         std::unique_ptr<ParsedMessage> parsed;
         std::uint32_t keeps = 0;  // evidence keeps
         bool window = true;       // within its client's first or last events
+        bool narrow = false;      // its client is past `windowed`
     };
     struct PerClient {
         std::size_t first = 0;       // events taken as the client's first ones
