@@ -88,7 +88,7 @@ std::vector<std::string> expand(const std::vector<std::string>& args, std::vecto
     return files;
 }
 
-std::string util_join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); }
+std::string joined(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); }
 
 // Binds every suite scenario to `profile`: one line per scenario the profile cannot run;
 // the scenarios it makes not applicable (a required section it lacks) go to `not_applicable`.
@@ -103,7 +103,7 @@ std::vector<std::string> suite_gaps(const engine::Profile& profile, std::vector<
     }
     for (const auto& s : suite) {
         if (auto missing = engine::missing_sections(s, profile.values); !missing.empty()) {
-            not_applicable.push_back(s.id + " (it requires " + util_join(missing) + ", which the profile lacks)");
+            not_applicable.push_back(s.id + " (it requires " + joined(missing) + ", which the profile lacks)");
             continue;
         }
         try {
@@ -169,7 +169,7 @@ int validate_command(const RunOptions& o, const std::vector<std::string>& args, 
                 if (!fresh)
                     throw engine::ConfigError(f, "/id", "duplicate scenario id \"" + s.id + "\" (also in " + it->second + ")");
                 out << "ok  " << f << " (scenario " << s.id
-                    << (missing.empty() ? "" : ", not applicable to profile " + profile.name + ": it requires " + util_join(missing) + ", which the profile lacks")
+                    << (missing.empty() ? "" : ", not applicable to profile " + profile.name + ": it requires " + joined(missing) + ", which the profile lacks")
                     << ")\n";
             }
         } catch (const engine::ConfigError& e) {

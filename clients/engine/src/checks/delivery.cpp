@@ -141,14 +141,15 @@ public:
         m["latency_histogram"] = latency_.to_json();
         m["connect_histogram"] = connect_.to_json();
         m["welcome_histogram"] = welcome_.to_json();
-        judge(o);
-        if (o.status == CheckOutcome::Status::fail && duplicates_ > 0 && o.reason.find("twice") != std::string::npos)
-            o.evidence = {first_duplicate_};
+        if (judge(o) == Rule::duplicates) o.evidence = {first_duplicate_};
         return o;
     }
 
+    /// The rule a run broke (the first, in this order), or none.
+    enum class Rule { none, never_connected, missed, duplicates };
+
     /// The verdict from the measurements alone, so that one run and merged shards are judged alike.
-    static void judge(CheckOutcome& o) {
+    static Rule judge(CheckOutcome& o) {
         const auto& m = o.measurements;
         auto u = [&](const char* a, const char* b) { return m.at(a).at(b).get<std::uint64_t>(); };
         const std::uint64_t total = u("clients", "total"), failed = u("clients", "failed");
@@ -158,7 +159,7 @@ public:
             o.status = CheckOutcome::Status::fail;
             o.reason = fmt::format("{} of {} clients never connected ({} failed handshakes)", failed, total,
                                    u("connections", "failed"));
-            return;
+            return Rule::never_connected;
         }
         if (missed > m.at("max_missed").get<std::uint64_t>()) {
             std::uint64_t disconnected = 0;
@@ -167,14 +168,15 @@ public:
             o.reason = fmt::format("{} pushes missed against the schedule of one every {} ms ({} received by {} clients{})",
                                    missed, util::num(m.at("interval_ms").get<double>()), received, total,
                                    disconnected == 0 ? "" : fmt::format("; {} disconnected by the server", disconnected));
-            return;
+            return Rule::missed;
         }
         if (duplicates > 0) {
             o.status = CheckOutcome::Status::fail;
             o.reason = fmt::format("{} pushes arrived twice in a row at the same client", duplicates);
-            return;
+            return Rule::duplicates;
         }
         o.status = CheckOutcome::Status::pass;
+        return Rule::none;
     }
 
     static std::int64_t q(const Histogram& h, double p) { return h.count() ? h.quantile(p) : 0; }

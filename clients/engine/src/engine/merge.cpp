@@ -88,32 +88,28 @@ ScenarioResult merge_scenario(const std::vector<Input>& in, std::size_t i) {
         r.latency.merge(s.latency);
         r.series.insert(r.series.end(), s.series.begin(), s.series.end());
     }
-    // Findings by place, in the order of the first shard that has them.
+    // Findings by place, in the order of the first shard that has them, with the shards that have them.
+    struct Place {
+        std::vector<const Finding*> findings;
+        std::vector<Input> shards;
+        std::vector<std::size_t> offsets;
+    };
     std::vector<std::string> order;
-    std::map<std::string, std::vector<const Finding*>> by_where;
+    std::map<std::string, Place> by_where;
     for (std::size_t k = 0; k < n; ++k)
         for (const auto& f : in[k].run->scenarios[i].findings) {
-            auto& v = by_where[f.where];
-            if (v.empty()) order.push_back(f.where);
-            v.push_back(&f);
+            Place& p = by_where[f.where];
+            if (p.findings.empty()) order.push_back(f.where);
+            p.findings.push_back(&f);
+            p.shards.push_back(in[k]);
+            p.offsets.push_back(offsets[k]);
         }
     for (const auto& where : order) {
-        const auto& v = by_where[where];
+        const Place& p = by_where[where];
         // A check some shard did not grade (its steps failed there) is not graded, as in one
         // run; a step some shard never reached is judged by the shards that ran it.
-        if (v.size() != n && v.front()->kind == "check") continue;
-        std::vector<Input> sub;
-        std::vector<std::size_t> sub_offsets;
-        std::vector<const Finding*> present;
-        for (std::size_t k = 0; k < n; ++k)
-            for (const auto& f : in[k].run->scenarios[i].findings)
-                if (f.where == where) {
-                    present.push_back(&f);
-                    sub.push_back(in[k]);
-                    sub_offsets.push_back(offsets[k]);
-                    break;
-                }
-        r.findings.push_back(merge_finding(present, sub_offsets, sub, i));
+        if (p.findings.size() != n && p.findings.front()->kind == "check") continue;
+        r.findings.push_back(merge_finding(p.findings, p.offsets, p.shards, i));
     }
     r.regrade();
     return r;
