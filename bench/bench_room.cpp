@@ -25,13 +25,13 @@ std::string serialise_push() {
 
 void BM_RoomBroadcastShared(benchmark::State& state) {
     nowtime::Room<CountingMember> room("/nowtime");
-    std::vector<std::shared_ptr<CountingMember>> members;
+    std::vector<std::unique_ptr<CountingMember>> members;
     for (int i = 0; i < state.range(0); ++i) {
-        members.push_back(std::make_shared<CountingMember>());
-        room.join(members.back());
+        members.push_back(std::make_unique<CountingMember>());
+        room.join(members.back().get(), 0);
     }
     for (auto _ : state) {
-        auto payload = std::make_shared<const std::string>(serialise_push());
+        auto payload = nowtime::text_frame(serialise_push());
         benchmark::DoNotOptimize(room.broadcast(payload));
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * state.range(0)));
@@ -43,7 +43,7 @@ void BM_PerMemberSerialise(benchmark::State& state) {
     std::vector<std::shared_ptr<CountingMember>> members;
     for (int i = 0; i < state.range(0); ++i) members.push_back(std::make_shared<CountingMember>());
     for (auto _ : state) {
-        for (auto& m : members) m->send(std::make_shared<const std::string>(serialise_push()));
+        for (auto& m : members) m->send(nowtime::text_frame(serialise_push()));
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * state.range(0)));
 }

@@ -21,7 +21,7 @@ struct Policy {
     bool ticker_per_member = false;       // per_connection_timer: no room ticker, first push at once
     std::size_t room_capacity = 0;        // 0: unlimited; second_member_refused: 1
     bool unknown_room_joins_first = false;
-    bool abrupt_leave_stops_ticker = false;
+    bool abrupt_leave_stops_ticker = false;  // one abrupt leave stops the ticker (every room)
     bool close_on_garbage = false;        // non-JSON input: close 1003
     bool answer_close_request = true;     // ignore_close_request: false
     bool bye = true;                      // no_bye: false

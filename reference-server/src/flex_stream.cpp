@@ -6,6 +6,12 @@
 
 #include <boost/asio/post.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+
 namespace nowtime::detail {
 
 namespace {
@@ -59,6 +65,20 @@ void FlexStream::read_some(const MutableBuffers& b, IoHandler handler) {
 }
 
 void FlexStream::write_some(const ConstBuffers& b, IoHandler handler) {
+    if (arbiter_) {
+        auto w = std::make_unique<BeastWrite>(std::move(handler));
+        w->buffers = b;
+        for (auto& x : b) {
+            if (x.size() == 0) break;
+            w->total += x.size();
+            ++w->count;
+        }
+        beast_ = std::move(w);
+        if (broken_ || beast_->total == 0) return complete_beast(broken_);
+        out_.push_back({});
+        if (head_ + 1 == out_.size() && !waiting_) flush();
+        return;
+    }
     IoCall call{std::move(handler), get_executor()};
     if (tls_)
         tls_->async_write_some(b, std::move(call));
@@ -111,6 +131,152 @@ void FlexStream::teardown(boost::beast::role_type role, DoneHandler handler) {
     if (role == boost::beast::role_type::server) plain_->socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
     plain_->expires_after(teardown_timeout_);
     std::make_shared<Drain>(*plain_, role, std::move(call))->next();
+}
+
+//--- The write arbiter ----------------------------------------------------------------------
+//
+// After the upgrade on plain TCP, two writers share the socket: Beast (the 101 response,
+// pongs it sends from inside its read, pings, close frames) and the session's pre-built
+// frames (welcome, pushes, bye). Both go through one FIFO of whole frames, drained with
+// non-blocking sendmsg(2): an entry is written completely before the next one begins, and
+// Beast's write_some() completes only when all its buffers are written (so each of its
+// calls, a whole frame since auto-fragmenting is off, is atomic on the wire). Hence no
+// frame is ever interleaved inside another, whatever the order of the calls. With nothing
+// queued a frame costs one send(2) and no allocation; what the kernel does not take waits
+// in the queue (the frame shared, not copied) for one async wait on writability, and the
+// next drain writes everything queued in one gathered sendmsg(2). TLS keeps Beast's writes.
+
+std::size_t FlexStream::unsent(const Out& o) const {
+    return o.frame ? o.frame->size() - o.offset : beast_->total - beast_->done;
+}
+
+FlexStream::Sent FlexStream::write_frame(const Payload& frame) {
+    if (broken_) return Sent::failed;
+    if (write_idle() && !waiting_) {
+        ssize_t n = ::send(tcp().socket().native_handle(), frame->bytes.data(), frame->size(),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(frame->size())) return Sent::now;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            fail_writes(error_code(errno, boost::system::system_category()));
+            return Sent::failed;
+        }
+        out_.push_back({frame, n > 0 ? static_cast<std::size_t>(n) : 0});
+        queued_bytes_ += kEntryBytes + unsent(out_.back());
+        wait_writable();
+        return Sent::queued;
+    }
+    out_.push_back({frame, 0});
+    queued_bytes_ += kEntryBytes + frame->size();
+    return Sent::queued;
+}
+
+void FlexStream::flush() {
+    constexpr std::size_t kIov = 64;
+    while (!write_idle()) {
+        iovec iov[kIov];
+        std::size_t n = 0;
+        for (std::size_t i = head_; i < out_.size() && n < kIov; ++i) {
+            const Out& o = out_[i];
+            if (o.frame) {
+                iov[n++] = {const_cast<char*>(o.frame->bytes.data()) + o.offset, o.frame->size() - o.offset};
+                continue;
+            }
+            std::size_t skip = beast_->done;
+            for (std::size_t k = 0; k < beast_->count && n < kIov; ++k) {
+                const auto& b = beast_->buffers[k];
+                if (skip >= b.size()) {
+                    skip -= b.size();
+                    continue;
+                }
+                iov[n++] = {const_cast<char*>(static_cast<const char*>(b.data())) + skip, b.size() - skip};
+                skip = 0;
+            }
+        }
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = n;
+        ssize_t w = ::sendmsg(tcp().socket().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
+            return fail_writes(error_code(errno, boost::system::system_category()));
+        }
+        advance(static_cast<std::size_t>(w));
+    }
+}
+
+// `n` bytes left from the head of the queue: finished entries are popped (Beast's is completed).
+void FlexStream::advance(std::size_t n) {
+    while (n > 0 && !write_idle()) {
+        Out& o = out_[head_];
+        std::size_t left = unsent(o);
+        std::size_t take = std::min(n, left);
+        n -= take;
+        if (o.frame) {
+            o.offset += take;
+            queued_bytes_ -= take;
+        } else {
+            beast_->done += take;
+        }
+        if (take < left) break;
+        if (o.frame) queued_bytes_ -= kEntryBytes;
+        bool beast = !o.frame;
+        o.frame.reset();
+        ++head_;
+        if (beast) complete_beast({});
+    }
+    if (write_idle()) {
+        head_ = 0;
+        out_.clear();
+        if (out_.capacity() > 16) std::vector<Out>().swap(out_);  // a backlog's memory goes back
+    }
+}
+
+void FlexStream::wait_writable() {
+    if (waiting_) return;
+    waiting_ = true;
+    tcp().socket().async_wait(boost::asio::socket_base::wait_write,
+                              [this, keep = owner_.lock()](error_code ec) {
+                                  waiting_ = false;
+                                  if (ec) return fail_writes(ec);
+                                  flush();
+                              });
+}
+
+// The connection is broken: nothing more is written, and Beast's write (if any) fails.
+void FlexStream::fail_writes(error_code ec) {
+    if (!broken_) broken_ = ec;
+    bool beast = false;
+    for (std::size_t i = head_; i < out_.size(); ++i) beast = beast || !out_[i].frame;
+    out_.clear();
+    head_ = 0;
+    queued_bytes_ = 0;
+    if (beast) complete_beast(broken_);
+}
+
+// Beast's handler runs later, never inside its own initiating call (Asio's rule).
+void FlexStream::complete_beast(error_code ec) {
+    auto w = std::move(beast_);
+    std::size_t n = ec ? w->done : w->total;
+    boost::asio::post(get_executor(), [call = IoCall{std::move(w->handler), get_executor()}, ec, n]() mutable {
+        std::move(call)(ec, n);
+    });
+}
+
+void FlexStream::discard_unstarted() {
+    std::size_t w = 0;
+    for (std::size_t i = head_; i < out_.size(); ++i) {
+        Out& o = out_[i];
+        if (o.frame && o.offset == 0) {  // not begun: dropped
+            queued_bytes_ -= kEntryBytes + o.frame->size();
+            continue;
+        }
+        if (w != i) out_[w] = std::move(o);  // begun, or Beast's: kept in order
+        ++w;
+    }
+    out_.resize(w);
+    head_ = 0;
+    if (w == 0) std::vector<Out>().swap(out_);
 }
 
 void FlexStream::close() {

@@ -1,8 +1,12 @@
 // A TCP stream that speaks TLS or not, chosen at run time. The WebSocket and HTTP code is
 // compiled once for it, and every handler is type-erased at this boundary, so the TCP and
 // TLS read/write machinery is compiled once (in flex_stream.cpp) instead of once per
-// Beast operation (build time).
+// Beast operation (build time). On plain TCP after the upgrade it is also the arbiter of
+// the write side: Beast's writes and the shared pre-built frames go out through one
+// ordered queue of whole frames (see flex_stream.cpp).
 #pragma once
+#include "nowtime/room.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,9 +17,11 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace nowtime::detail {
 
@@ -81,6 +87,29 @@ public:
 
     void close();
 
+    /// Plain TCP only, after the upgrade: from now on every write, Beast's and
+    /// write_frame()'s, goes through one ordered queue of whole frames. `owner` is kept
+    /// alive while a wait for the socket to drain is pending.
+    void arbitrate_writes(std::weak_ptr<void> owner) { owner_ = std::move(owner); arbiter_ = true; }
+    bool arbitrated() const { return arbiter_; }
+
+    /// What write_frame() did with a frame.
+    enum class Sent { now, queued, failed };
+    /// Arbitrated streams only: writes one whole frame after everything queued before it,
+    /// with one non-blocking send(2) when nothing is queued; the rest waits for the socket.
+    /// `failed`: the connection is broken (the frame is dropped).
+    Sent write_frame(const Payload& frame);
+    /// Unsent bytes held for this stream: frames not yet written (the rest of a frame
+    /// begun) plus their queue entries; the slow-consumer budget counts it.
+    std::size_t queued_bytes() const { return queued_bytes_; }
+    /// Whether nothing is queued or being written.
+    bool write_idle() const { return head_ == out_.size(); }
+    /// Drops queued frames that have not begun (a frame begun is finished, so the stream
+    /// stays well-formed; Beast's write is kept).
+    void discard_unstarted();
+    /// Bytes of one queue entry, for the budget.
+    static constexpr std::size_t kEntryBytes = sizeof(Payload) + sizeof(std::size_t);
+
     /// How long the end of a plain TCP close may take (draining the peer's last bytes).
     void teardown_timeout(std::chrono::milliseconds t) { teardown_timeout_ = t; }
 
@@ -89,10 +118,40 @@ private:
     void write_some(const ConstBuffers& b, IoHandler handler);
     void teardown(boost::beast::role_type role, DoneHandler handler);
 
+    // One queued write: a shared frame from `offset` on, or (frame null) Beast's write.
+    struct Out {
+        Payload frame;
+        std::size_t offset = 0;
+    };
+    // Beast's write in flight (its write lock allows one at a time): its buffers, how much
+    // of them is written, and its handler, completed once all of them are written.
+    struct BeastWrite {
+        // Move-constructed: Asio 1.81's any_completion_handler move assignment recurses.
+        explicit BeastWrite(IoHandler h) : handler(std::move(h)) {}
+        ConstBuffers buffers{};
+        std::size_t count = 0, total = 0, done = 0;
+        IoHandler handler;
+    };
+    void flush();
+    void advance(std::size_t n);
+    void wait_writable();
+    void fail_writes(error_code ec);
+    void complete_beast(error_code ec);
+    std::size_t unsent(const Out& o) const;
+
     std::optional<tcp_stream> plain_;
     std::optional<tls_stream> tls_;
     std::chrono::milliseconds teardown_timeout_{5000};
     std::string unread_;
+    // The write arbiter (plain TCP after the upgrade).
+    bool arbiter_ = false;
+    bool waiting_ = false;  // a wait for the socket to become writable is pending
+    std::weak_ptr<void> owner_;
+    std::vector<Out> out_;   // queue from head_ on; empty and unallocated when idle
+    std::size_t head_ = 0;
+    std::size_t queued_bytes_ = 0;
+    error_code broken_;      // the first write error: every later write fails with it
+    std::unique_ptr<BeastWrite> beast_;  // only while Beast writes (the 101, pongs, pings, close)
 };
 
 } // namespace nowtime::detail

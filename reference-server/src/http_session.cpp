@@ -16,9 +16,9 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-HttpSession::HttpSession(State& st, tcp::socket&& socket, Slot slot)
+HttpSession::HttpSession(State& st, tcp::socket&& socket, Slot slot, std::size_t shard)
     : st_(st), ex_(socket.get_executor()), stream_(std::move(socket), st.ssl ? &*st.ssl : nullptr),
-      slot_(std::move(slot)) {}
+      slot_(std::move(slot)), shard_(shard) {}
 
 HttpSession::~HttpSession() {
     if (key_) st_.leave_handshake(key_);
@@ -132,7 +132,7 @@ void HttpSession::upgrade() {
     // Bytes that came behind the request belong to the WebSocket.
     std::string early(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     stream_.unread(std::move(early));
-    auto ws = std::make_shared<WebSocketSession>(st_, std::move(stream_), std::move(slot_));
+    auto ws = std::make_shared<WebSocketSession>(st_, std::move(stream_), std::move(slot_), shard_);
     ws->run(parser_->release());
 }
 

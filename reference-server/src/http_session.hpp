@@ -16,7 +16,8 @@ namespace nowtime::detail {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(State& st, boost::asio::ip::tcp::socket&& socket, Slot slot);
+    /// `shard`: the I/O thread that owns `socket` (its index among the server's threads).
+    HttpSession(State& st, boost::asio::ip::tcp::socket&& socket, Slot slot, std::size_t shard = 0);
     ~HttpSession();
     void run();
     /// Drops the connection (descriptors short, or the server stopping); any thread.
@@ -41,6 +42,7 @@ private:
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     boost::beast::http::response<boost::beast::http::string_body> res_;
     Slot slot_;
+    std::size_t shard_;
     std::uint64_t key_ = 0;  // in the state's handshake list
     bool done_ = false;      // dropped or handed over: the stream is no longer ours
 };

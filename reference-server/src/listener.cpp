@@ -3,7 +3,6 @@
 #include "http_session.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 namespace nowtime::detail {
 
@@ -11,8 +10,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
-Listener::Listener(net::io_context& ioc, State& st)
-    : ioc_(ioc), st_(st), acceptor_(net::make_strand(ioc)), backoff_(acceptor_.get_executor()) {}
+Listener::Listener(std::vector<net::io_context*> shards, State& st)
+    : shards_(std::move(shards)), st_(st), acceptor_(*shards_.front()), backoff_(acceptor_.get_executor()) {}
 
 error_code Listener::listen(const tcp::endpoint& ep, std::string& where) {
     error_code ec;
@@ -51,12 +50,14 @@ std::string Listener::endpoint_text(const tcp::endpoint& ep) {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](error_code ec, tcp::socket s) {
-        self->on_accept(ec, std::move(s));
+    std::size_t shard = next_shard_;
+    next_shard_ = (next_shard_ + 1) % shards_.size();
+    acceptor_.async_accept(*shards_[shard], [self = shared_from_this(), shard](error_code ec, tcp::socket s) {
+        self->on_accept(ec, std::move(s), shard);
     });
 }
 
-void Listener::on_accept(error_code ec, tcp::socket socket) {
+void Listener::on_accept(error_code ec, tcp::socket socket, std::size_t shard) {
     if (!acceptor_.is_open()) return;
     if (ec) {
         // Out of descriptors: the oldest unfinished handshake makes room; with none, wait a little.
@@ -81,7 +82,7 @@ void Listener::on_accept(error_code ec, tcp::socket socket) {
         if (st_.opts.socket_send_buffer != 0)
             socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(st_.opts.socket_send_buffer)),
                               ignored);
-        std::make_shared<HttpSession>(st_, std::move(socket), std::move(*slot))->run();
+        std::make_shared<HttpSession>(st_, std::move(socket), std::move(*slot), shard)->run();
     } else {
         error_code ignored;
         socket.close(ignored);

@@ -1,4 +1,5 @@
-// Accepts connections, admits each against the caps, and starts its HTTP session.
+// Accepts connections, admits each against the caps, and starts its HTTP session on the
+// next I/O thread in turn (its shard), which owns the connection from then on.
 #pragma once
 #include "state.hpp"
 
@@ -8,12 +9,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nowtime::detail {
 
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-    Listener(boost::asio::io_context& ioc, State& st);
+    /// `shards`: one io_context per I/O thread; the listener runs on the first.
+    Listener(std::vector<boost::asio::io_context*> shards, State& st);
     boost::system::error_code listen(const boost::asio::ip::tcp::endpoint& ep, std::string& where);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
@@ -22,9 +25,10 @@ public:
 
 private:
     void do_accept();
-    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket, std::size_t shard);
 
-    boost::asio::io_context& ioc_;
+    std::vector<boost::asio::io_context*> shards_;
+    std::size_t next_shard_ = 0;
     State& st_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer backoff_;

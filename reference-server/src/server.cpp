@@ -1,5 +1,6 @@
-// The Server facade: validates the options, wires the state, listener, tickers and thread
-// pool, and owns the one shutdown path. Shape of Beast's CppCon2018 chat server: the
+// The Server facade: validates the options, wires the state, listener, ticker and the I/O
+// threads (one io_context each: a connection stays on the thread that accepted it, so a
+// room's members are grouped by thread), and owns the one shutdown path. Shape of Beast's CppCon2018 chat server: the
 // listener, the HTTP and WebSocket sessions and the ticker each have their own file.
 #include "nowtime/server.hpp"
 
@@ -9,6 +10,7 @@
 #include "ticker.hpp"
 #include "websocket_session.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -44,10 +46,13 @@ struct Server::Impl {
     explicit Impl(ServerOptions o) : st(std::move(o)) {}
     ~Impl() {
         stop();
-        // I/O objects outside handlers go before the io_context; sessions still owned by
-        // pending handlers are destroyed with it, while `st` is still alive.
-        for (auto& e : st.rooms) e.ticker.reset();
+        // I/O objects outside handlers go before their io_context; sessions still owned by
+        // pending handlers are destroyed with it, while `st` is still alive. The first
+        // io_context (listener, ticker) goes first: a pending accept holds a socket of
+        // another one, and no handler elsewhere holds anything of the first.
+        st.ticker.reset();
         listener.reset();
+        for (auto& c : iocs) c.reset();
     }
 
     void stop() {
@@ -55,7 +60,8 @@ struct Server::Impl {
         if (!running) return;
         listener->stop();
         st.shut_down(std::chrono::milliseconds(1500));
-        ioc.stop();
+        work.clear();
+        for (auto& c : iocs) c->stop();
         for (auto& t : threads) t.join();
         threads.clear();
         running = false;
@@ -65,7 +71,8 @@ struct Server::Impl {
     }
 
     State st;
-    net::io_context ioc;
+    std::vector<std::unique_ptr<net::io_context>> iocs;  // one per I/O thread (shard)
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
     std::shared_ptr<Listener> listener;
     std::vector<std::thread> threads;
     tcp::endpoint endpoint;
@@ -104,28 +111,40 @@ boost::system::error_code Server::start(std::string* where) {
     }
     st.limit_connections(descriptor_limit());
 
+    int n = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<net::io_context*> shards;
+    std::vector<net::any_io_executor> shard_executors;
+    for (int i = 0; i < n; ++i) {
+        im.iocs.push_back(std::make_unique<net::io_context>(1));
+        shards.push_back(im.iocs.back().get());
+        shard_executors.push_back(shards.back()->get_executor());
+    }
+
     error_code ec;
-    tcp::resolver resolver(im.ioc);
+    tcp::resolver resolver(*im.iocs.front());
     auto results =
         resolver.resolve(o.host, std::to_string(o.port), tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || results.empty()) return fail(ec ? ec : net::error::host_not_found, "resolve host " + o.host);
-    im.listener = std::make_shared<Listener>(im.ioc, st);
+    im.listener = std::make_shared<Listener>(shards, st);
     if ((ec = im.listener->listen(results.begin()->endpoint(), here))) return fail(ec, here);
     im.endpoint = im.listener->local_endpoint();
 
     for (auto& name : o.rooms) {
         if (st.find_room(name)) continue;  // a room named twice is one room
         RoomEntry e;
-        e.room = std::make_unique<RoomT>(name, st.policy.room_capacity);
-        if (!st.policy.ticker_per_member) e.ticker = std::make_shared<Ticker>(im.ioc, st, *e.room);
+        e.room = std::make_unique<RoomT>(name, shards.size(), st.policy.room_capacity);
         st.rooms.push_back(std::move(e));
     }
-    for (auto& e : st.rooms)
-        if (e.ticker) e.ticker->start();
+    if (!st.policy.ticker_per_member) {
+        st.ticker = std::make_shared<Ticker>(shard_executors.front(), shard_executors, st);
+        st.ticker->start();
+    }
     im.listener->start();
 
-    int n = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.ioc.run(); });
+    for (auto& c : im.iocs) {
+        im.work.push_back(net::make_work_guard(*c));
+        im.threads.emplace_back([c = c.get()] { c->run(); });
+    }
     im.running = true;
     std::string room_list;
     for (auto& e : st.rooms) room_list += (room_list.empty() ? "" : ",") + e.room->name();

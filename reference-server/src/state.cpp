@@ -1,6 +1,7 @@
 #include "state.hpp"
 
 #include "http_session.hpp"
+#include "nowtime/messages.hpp"
 #include "ticker.hpp"
 #include "websocket_session.hpp"
 
@@ -10,7 +11,10 @@ Slot::~Slot() {
     if (st_) st_->release(*this);
 }
 
-State::State(ServerOptions o) : opts(std::move(o)), policy(opts), log(opts.log_level), cap_(opts.max_connections) {}
+State::State(ServerOptions o)
+    : opts(std::move(o)), policy(opts), log(opts.log_level),
+      welcome_frame(policy.welcome ? text_frame(*policy.welcome) : nullptr), bye_frame(text_frame(bye_message())),
+      unknown_url_frame(text_frame(unknown_url_message())), cap_(opts.max_connections) {}
 
 RoomEntry* State::find_room(std::string_view path) {
     for (auto& e : rooms)
@@ -130,8 +134,7 @@ void State::shut_down(std::chrono::milliseconds grace) {
         for (auto& [ptr, weak] : sessions_)
             if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
-    for (auto& e : rooms)
-        if (e.ticker) e.ticker->stop();
+    if (ticker) ticker->stop();
     for (auto& h : handshakes) h->evict();
     for (auto& s : sessions) s->go_away();
     handshakes.clear();

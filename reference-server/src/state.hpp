@@ -27,10 +27,9 @@ class Ticker;
 class State;
 using RoomT = Room<WebSocketSession>;
 
-/// One configured room and its ticker (none under the per_connection_timer fault).
+/// One configured room (its members grouped by thread: one shard per I/O thread).
 struct RoomEntry {
     std::unique_ptr<RoomT> room;
-    std::shared_ptr<Ticker> ticker;
 };
 
 /// One accepted TCP connection's place in the count, from accept to close; it moves from
@@ -69,6 +68,11 @@ public:
     Throttle eviction_log{log, LogLevel::info};
     std::optional<boost::asio::ssl::context> ssl;
     std::vector<RoomEntry> rooms;
+    std::shared_ptr<Ticker> ticker;  // every room's; none under the per_connection_timer fault
+    // The protocol's fixed messages, framed once and shared by every session.
+    const Payload welcome_frame;  // null: join without a welcome
+    const Payload bye_frame;
+    const Payload unknown_url_frame;
 
     std::atomic<std::uint64_t> accepted{0}, pushes{0}, bytes{0}, cutoffs{0}, hs_failures{0}, rejected{0},
         refused{0}, evicted{0};

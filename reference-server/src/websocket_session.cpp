@@ -33,16 +33,22 @@ bool is_benign(const boost::system::error_code& ec) {
     return ec == net::error::operation_aborted || ec == websocket::error::closed;
 }
 
-Payload text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+// The 1002 close frame of a connection failed for a bad close code.
+const Payload& protocol_error_frame() {
+    static const Payload f = std::make_shared<const Frame>(Frame{std::string("\x88\x02\x03\xEA", 4), 2});
+    return f;
+}
 
 } // namespace
 
-WebSocketSession::WebSocketSession(State& st, FlexStream&& stream, Slot slot)
+WebSocketSession::WebSocketSession(State& st, FlexStream&& stream, Slot slot, std::size_t shard)
     : st_(st), ws_(std::move(stream)), budget_(st.opts.max_queued_bytes), guard_(ws_.get_executor()),
-      slot_(std::move(slot)) {}
+      slot_(std::move(slot)), shard_(shard) {}
 
+// A joined session leaves on its own thread when it stops being joined; only an
+// io_context torn down with the session still in a room gets here joined (no thread runs).
 WebSocketSession::~WebSocketSession() {
-    if (phase_ == Phase::joined && room_) room_->room->leave(this);
+    if (phase_ == Phase::joined && room_) room_->room->leave(this, shard_);
     release_unfinished();
     st_.leave(this);
 }
@@ -62,6 +68,9 @@ void WebSocketSession::run(http::request<http::string_body> req) {
             [](websocket::response_type& res) { res.set(http::field::server, "nowtime-server"); }));
         self->ws_.read_message_max(o.max_message_bytes);
         self->ws_.text(true);
+        // One frame per message, so every Beast write_some() is whole frames (see flex_stream.cpp).
+        self->ws_.auto_fragment(false);
+        if (!self->ws_.next_layer().is_tls()) self->ws_.next_layer().arbitrate_writes(self);
         // Close codes outside 1000-4999 fail the connection instead of being echoed (RFC 6455 7.4).
         self->ws_.control_callback(
             [s = self.get()](websocket::frame_type kind, beast::string_view) { s->on_control(kind); });
@@ -74,7 +83,7 @@ void WebSocketSession::run(http::request<http::string_body> req) {
 }
 
 void WebSocketSession::set_phase(Phase p) {
-    if (phase_ == Phase::joined && p != Phase::joined && room_) room_->room->leave(this);
+    if (phase_ == Phase::joined && p != Phase::joined && room_) room_->room->leave(this, shard_);
     phase_ = p;
 }
 
@@ -90,14 +99,12 @@ void WebSocketSession::on_accept(error_code ec, const std::string& path) {
     if (!room_) {
         st_.log(LogLevel::debug, "unknown room " + path);
         phase_ = Phase::leaving;
-        auto notice = text(unknown_url_message());
-        budget_.add(cost(notice));
-        enqueue(notice, false, websocket::close_code::policy_error);
+        enqueue(st_.unknown_url_frame, websocket::close_code::policy_error);
         return do_read();
     }
     // Joined first so that a full room refuses before any welcome; the welcome still goes
     // first because a push can only reach this strand after this handler.
-    if (!room_->room->join(shared_from_this())) {
+    if (!room_->room->join(this, shard_)) {
         st_.log(LogLevel::debug, "room " + path + " refused a member");
         phase_ = Phase::leaving;
         close_with_deadline({websocket::close_code::try_again_later, "room full"});
@@ -105,11 +112,7 @@ void WebSocketSession::on_accept(error_code ec, const std::string& path) {
     }
     phase_ = Phase::joined;
     st_.log(LogLevel::debug, "joined " + path);
-    if (policy.welcome) {
-        auto welcome = text(*policy.welcome);
-        budget_.add(cost(welcome));
-        enqueue(welcome, false);
-    }
+    if (st_.welcome_frame) enqueue(st_.welcome_frame);
     if (policy.ticker_per_member) {
         own_timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
         own_tick(Clock::now());
@@ -120,10 +123,13 @@ void WebSocketSession::on_accept(error_code ec, const std::string& path) {
 // The per_connection_timer fault: this connection's own timer, first push at once.
 void WebSocketSession::own_tick(Clock::time_point due) {
     if (phase_ != Phase::joined) return;
-    if (send(text(st_.policy.push(std::chrono::system_clock::now()))) == SendResult::dropped) {
-        if (room_->room->leave(this)) cut_off();
+    auto push = text_frame(st_.policy.push(std::chrono::system_clock::now()));
+    if (send(push) == SendResult::dropped) {
+        if (room_->room->leave(this, shard_)) cut_off();
         return;
     }
+    st_.pushes.fetch_add(1);
+    st_.bytes.fetch_add(push->payload().size());
     auto next = due + st_.policy.interval;
     own_timer_->expires_at(next);
     own_timer_->async_wait([self = shared_from_this(), next](error_code ec) {
@@ -131,21 +137,28 @@ void WebSocketSession::own_tick(Clock::time_point due) {
     });
 }
 
-SendResult WebSocketSession::send(Payload p) {
-    if (!budget_.reserve(cost(p))) return SendResult::dropped;
-    net::post(ws_.get_executor(),
-              [self = shared_from_this(), p = std::move(p)]() mutable { self->deliver_push(std::move(p)); });
+// The hot path: no allocation, no lock, no post; on plain TCP one send(2) when nothing is queued.
+SendResult WebSocketSession::send(const Payload& p) {
+    if (phase_ != Phase::joined) return SendResult::queued;  // already on its way out
+    if (raw()) {
+        auto& s = ws_.next_layer();
+        if (!SendBudget::admits(s.queued_bytes(), p->size() + FlexStream::kEntryBytes, budget_.limit()))
+            return SendResult::dropped;
+        if (s.write_frame(p) == FlexStream::Sent::failed) drop();  // the read ends the session
+        return SendResult::queued;
+    }
+    if (!budget_.fits(cost(p))) return SendResult::dropped;
+    enqueue(p);
     return SendResult::queued;
 }
 
 void WebSocketSession::cut_off() {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
-        if (self->phase_ != Phase::joined) return;
-        self->st_.cutoffs.fetch_add(1);
-        self->st_.log(LogLevel::info, "cut off a slow consumer in " + self->room_->room->name() + " (" +
-                                          std::to_string(self->budget_.queued()) + " bytes unsent)");
-        self->close_with_deadline({websocket::close_code::policy_error, "slow consumer"}, kGrace);
-    });
+    if (phase_ != Phase::joined) return;
+    st_.cutoffs.fetch_add(1);
+    std::size_t unsent = raw() ? ws_.next_layer().queued_bytes() : budget_.queued();
+    st_.log(LogLevel::info,
+            "cut off a slow consumer in " + room_->room->name() + " (" + std::to_string(unsent) + " bytes unsent)");
+    close_with_deadline({websocket::close_code::policy_error, "slow consumer"}, kGrace);
 }
 
 void WebSocketSession::go_away() {
@@ -233,11 +246,7 @@ void WebSocketSession::on_control(websocket::frame_type kind) {
     if (code == websocket::close_code::none || (code >= 1000 && code <= 4999)) return;
     // Fail the connection: a 1002 close frame when nothing else is being written, then the socket.
     st_.log(LogLevel::debug, "close code " + std::to_string(code) + " is outside 1000-4999");
-    if (!writing_ && !ws_.next_layer().is_tls()) {
-        static const unsigned char kProtocolError[] = {0x88, 0x02, 0x03, 0xEA};
-        ::send(ws_.next_layer().tcp().socket().native_handle(), kProtocolError, sizeof kProtocolError,
-               MSG_DONTWAIT | MSG_NOSIGNAL);
-    }
+    if (raw() && ws_.next_layer().write_idle()) ws_.next_layer().write_frame(protocol_error_frame());
     drop();
 }
 
@@ -249,59 +258,57 @@ void WebSocketSession::on_close_request() {
     const Policy& policy = st_.policy;
     std::uint16_t close_code = policy.close_after_bye.value_or(0);
     if (!policy.bye) return close_with_deadline(close_reason(close_code));
-    auto bye = text(bye_message());
-    budget_.add(cost(bye));
-    if (!policy.push_after_bye) return enqueue(bye, false, close_code);
-    enqueue(bye, false);
-    auto push = text(policy.push(std::chrono::system_clock::now()));
-    budget_.add(cost(push));
-    enqueue(push, true, close_code);
+    if (!policy.push_after_bye) return enqueue(st_.bye_frame, close_code);
+    enqueue(st_.bye_frame);
+    auto push = text_frame(policy.push(std::chrono::system_clock::now()));
+    st_.pushes.fetch_add(1);
+    enqueue(push, close_code);
 }
 
 //--- Writing ------------------------------------------------------------------------------
 
-void WebSocketSession::deliver_push(Payload p) {
-    if (phase_ != Phase::joined) {
-        budget_.release(cost(p));
+// A message that must go out (welcome, bye, notice): counted past the budget. On plain TCP
+// the close that may follow is queued behind it in the same stream of whole frames.
+void WebSocketSession::enqueue(const Payload& p, std::uint16_t close_after) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+    st_.bytes.fetch_add(p->payload().size());
+    if (raw()) {
+        if (ws_.next_layer().write_frame(p) == FlexStream::Sent::failed) return drop();
+        if (close_after) close_with_deadline(close_reason(close_after), std::nullopt, true);
         return;
     }
-    enqueue(std::move(p), true);
-}
-
-// The bytes of the message must already be counted in the budget.
-void WebSocketSession::enqueue(Payload p, bool push, std::uint16_t close_after) {
-    if (phase_ == Phase::closing || phase_ == Phase::closed) {
-        budget_.release(cost(p));
-        return;
-    }
-    queue_.push_back({std::move(p), push, close_after});
+    budget_.add(cost(p));
+    queue_.push_back({p, close_after});
     if (!writing_) do_write();
 }
 
 void WebSocketSession::do_write() {
     writing_ = true;
-    ws_.async_write(net::buffer(*queue_.front().payload),
+    auto text = queue_[qhead_].payload->payload();
+    ws_.async_write(net::buffer(text.data(), text.size()),
                     net::bind_cancellation_slot(write_cancel_.slot(), [self = shared_from_this()](
-                                                                          error_code ec, std::size_t n) {
-                        self->on_write(ec, n);
+                                                                          error_code ec, std::size_t) {
+                        self->on_write(ec);
                     }));
 }
 
-void WebSocketSession::on_write(error_code ec, std::size_t n) {
+void WebSocketSession::on_write(error_code ec) {
     writing_ = false;
-    Outgoing done = std::move(queue_.front());
-    queue_.pop_front();
+    Outgoing done = std::move(queue_[qhead_++]);
+    if (qhead_ == queue_.size()) {
+        std::vector<Outgoing>().swap(queue_);
+        qhead_ = 0;
+    }
     budget_.release(cost(done.payload));
     if (ec) return end(ec, "write");
-    st_.bytes.fetch_add(n);
-    if (done.push) st_.pushes.fetch_add(1);
     if (done.close_after) return close_with_deadline(close_reason(done.close_after));
-    if (!queue_.empty() && phase_ != Phase::closing && phase_ != Phase::closed) do_write();
+    if (qhead_ < queue_.size() && phase_ != Phase::closing && phase_ != Phase::closed) do_write();
 }
 
 void WebSocketSession::discard_queue() {
-    // The message in flight (front, while writing) is released by its handler.
-    std::size_t keep = writing_ ? 1 : 0;
+    if (raw()) return ws_.next_layer().discard_unstarted();
+    // The message in flight (the head, while writing) is released by its handler.
+    std::size_t keep = qhead_ + (writing_ ? 1 : 0);
     while (queue_.size() > keep) {
         budget_.release(cost(queue_.back().payload));
         queue_.pop_back();
@@ -314,11 +321,12 @@ void WebSocketSession::discard_queue() {
 // reading blocks our close frame), the socket is dropped. Without a grace, Beast's own close
 // timeout (handshake_timeout) covers a peer that never answers the close frame, and a
 // last deadline past it drops the socket whatever state the stream is in.
-void WebSocketSession::close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace) {
+void WebSocketSession::close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace,
+                                           bool keep_queue) {
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
     set_phase(Phase::closing);
     if (own_timer_) own_timer_->cancel();
-    discard_queue();
+    if (!keep_queue) discard_queue();
     ws_.async_close(reason, net::bind_cancellation_slot(close_cancel_.slot(), [self = shared_from_this()](error_code ec) {
                         if (ec && !is_benign(ec)) self->st_.log(LogLevel::debug, "close: " + ec.message());
                         self->phase_ = Phase::closed;
@@ -334,7 +342,7 @@ void WebSocketSession::close_with_deadline(close_reason reason, std::optional<st
 void WebSocketSession::end(error_code ec, const char* what) {
     bool abrupt = !is_benign(ec) && phase_ == Phase::joined && ec != websocket::error::message_too_big &&
                   ec != beast::error::timeout;
-    if (abrupt && st_.policy.abrupt_leave_stops_ticker && room_ && room_->ticker) room_->ticker->stop();
+    if (abrupt && st_.policy.abrupt_leave_stops_ticker && st_.ticker) st_.ticker->stop();
     if (!is_benign(ec)) st_.log(LogLevel::debug, std::string(what) + ": " + ec.message());
     set_phase(Phase::closed);
     release_unfinished();

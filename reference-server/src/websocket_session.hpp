@@ -1,6 +1,9 @@
 // A room member: the WebSocket accept, the welcome, pushes through a byte-budgeted write
 // queue, the client's messages, and every way of closing. Lives as long as it has an
-// operation pending; its lifecycle is one Phase, not a set of flags.
+// operation pending; its lifecycle is one Phase, not a set of flags. Everything it does
+// runs on the one thread (io_context) that owns it, the room's shard for that thread
+// included. On plain TCP its messages are pre-built frames written through FlexStream's
+// write arbiter; on TLS they go through Beast's writes and the queue here.
 #pragma once
 #include "flex_stream.hpp"
 #include "state.hpp"
@@ -12,23 +15,24 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace nowtime::detail {
 
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
-    WebSocketSession(State& st, FlexStream&& stream, Slot slot);
+    WebSocketSession(State& st, FlexStream&& stream, Slot slot, std::size_t shard);
     ~WebSocketSession();
 
     /// Completes the upgrade for `req` and joins the room its path names.
     void run(boost::beast::http::request<boost::beast::http::string_body> req);
 
-    /// Called by the room (any thread): queues a push unless the budget is spent.
-    SendResult send(Payload p);
-    /// Called by the room after it removed this member for passing the budget.
+    /// Called by the room on this session's thread: writes or queues a push unless the
+    /// budget is spent.
+    SendResult send(const Payload& p);
+    /// Called by the room (this session's thread) after it removed this member for passing the budget.
     void cut_off();
     /// The server is stopping: close with 1001 (going away).
     void go_away();
@@ -45,14 +49,15 @@ private:
         closed,     // the socket is done
     };
 
-    // One queued message; `close_after` (a close code, 0: none) closes once it is written.
+    // One message queued for Beast's writes (TLS); `close_after` (a close code, 0: none)
+    // closes once it is written.
     struct Outgoing {
         Payload payload;
-        bool push = false;
         std::uint16_t close_after = 0;
     };
     // What one queued message costs, counted against the slow-consumer budget.
-    static std::size_t cost(const Payload& p) { return p->size() + sizeof(Outgoing); }
+    static std::size_t cost(const Payload& p) { return p->payload().size() + sizeof(Outgoing); }
+    bool raw() const { return ws_.next_layer().arbitrated(); }
 
     void on_accept(error_code ec, const std::string& path);
     void own_tick(std::chrono::steady_clock::time_point due);
@@ -64,12 +69,12 @@ private:
     void release_unfinished();
     void on_control(boost::beast::websocket::frame_type kind);
     void on_close_request();
-    void deliver_push(Payload p);
-    void enqueue(Payload p, bool push, std::uint16_t close_after = 0);
+    void enqueue(const Payload& p, std::uint16_t close_after = 0);
     void do_write();
-    void on_write(error_code ec, std::size_t n);
+    void on_write(error_code ec);
     void discard_queue();
-    void close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace = std::nullopt);
+    void close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace = std::nullopt,
+                             bool keep_queue = false);
     void set_phase(Phase p);
     void end(error_code ec, const char* what);
     void drop();
@@ -81,11 +86,13 @@ private:
     SendBudget budget_;
     boost::asio::steady_timer guard_;  // an unfinished message's deadline, then the close's grace
     std::unique_ptr<boost::asio::steady_timer> own_timer_;  // per_connection_timer fault only
-    std::deque<Outgoing> queue_;
+    std::vector<Outgoing> queue_;  // TLS only: from qhead_ on, unallocated when empty
+    std::size_t qhead_ = 0;
     Slot slot_;
+    std::size_t shard_;  // this thread's shard of the room
     RoomEntry* room_ = nullptr;
     Phase phase_ = Phase::accepting;
-    bool writing_ = false;  // one write in flight (orthogonal to the phase)
+    bool writing_ = false;  // TLS: one write in flight (orthogonal to the phase)
     std::size_t unfinished_ = 0;  // bytes of an incomplete message counted in the state
     // Bound to every read, write and close: drop() emits on them, because Beast 1.81 can
     // leave a read and a close each waiting for the other's lock with no I/O pending

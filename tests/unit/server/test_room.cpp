@@ -1,9 +1,10 @@
-// The room model without sockets: membership, one shared payload per broadcast, and
-// the slow-consumer policy.
+// The room model without sockets: membership grouped by thread, one shared frame per
+// broadcast, and the slow-consumer policy.
 #include "nowtime/room.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -11,6 +12,7 @@ using nowtime::Payload;
 using nowtime::Room;
 using nowtime::SendBudget;
 using nowtime::SendResult;
+using nowtime::text_frame;
 
 namespace {
 
@@ -18,11 +20,11 @@ namespace {
 struct FakeMember {
     explicit FakeMember(std::size_t limit = 1 << 20) : budget(limit) {}
 
-    SendResult send(Payload p) {
+    SendResult send(const Payload& p) {
         if (on_send) on_send();
         if (!budget.reserve(p->size())) return SendResult::dropped;
         pending.push_back(p);
-        received.push_back(std::move(p));
+        received.push_back(p);
         return SendResult::queued;
     }
     void cut_off() { ++cut_offs; }
@@ -39,86 +41,81 @@ struct FakeMember {
     std::function<void()> on_send;
 };
 
-Payload text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+Payload text(std::string s) { return text_frame(s); }
 
 } // namespace
 
+TEST_CASE("a frame is the WebSocket header and the payload in one buffer", "[room][frame]") {
+    auto small = text_frame("hi");
+    CHECK(small->bytes == std::string("\x81\x02hi", 4));
+    CHECK(small->payload() == "hi");
+    auto mid = text_frame(std::string(300, 'x'));
+    CHECK(mid->header == 4);
+    CHECK(mid->bytes.substr(0, 4) == std::string("\x81\x7e\x01\x2c", 4));
+    CHECK(mid->payload().size() == 300);
+    auto big = text_frame(std::string(70000, 'y'));
+    CHECK(big->header == 10);
+    CHECK(big->bytes.substr(0, 10) == std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x11\x70", 10));
+}
+
 TEST_CASE("members join and leave a room", "[room]") {
     Room<FakeMember> room("/nowtime");
-    auto a = std::make_shared<FakeMember>();
-    auto b = std::make_shared<FakeMember>();
+    FakeMember a, b;
     CHECK(room.name() == "/nowtime");
     CHECK(room.size() == 0);
-    CHECK(room.join(a));
-    CHECK_FALSE(room.join(a));  // already a member
-    CHECK(room.join(b));
+    CHECK(room.join(&a, 0));
+    CHECK_FALSE(room.join(&a, 0));  // already a member
+    CHECK(room.join(&b, 0));
     CHECK(room.size() == 2);
-    CHECK(room.contains(a.get()));
-    CHECK(room.leave(a.get()));
-    CHECK_FALSE(room.leave(a.get()));
-    CHECK_FALSE(room.contains(a.get()));
+    CHECK(room.contains(&a, 0));
+    CHECK(room.leave(&a, 0));
+    CHECK_FALSE(room.leave(&a, 0));
+    CHECK_FALSE(room.contains(&a, 0));
     CHECK(room.size() == 1);
 
     room.broadcast(text("x"));
-    CHECK(a->received.empty());  // left before the broadcast
-    CHECK(b->received.size() == 1);
+    CHECK(a.received.empty());  // left before the broadcast
+    CHECK(b.received.size() == 1);
 }
 
-TEST_CASE("a room with a capacity refuses members past it", "[room]") {
-    Room<FakeMember> room("/one", 1);
-    auto a = std::make_shared<FakeMember>();
-    auto b = std::make_shared<FakeMember>();
-    CHECK(room.join(a));
-    CHECK_FALSE(room.join(b));
-    CHECK(room.leave(a.get()));
-    CHECK(room.join(b));
+TEST_CASE("a room with a capacity refuses members past it, across shards", "[room]") {
+    Room<FakeMember> room("/one", 2, 1);
+    FakeMember a, b;
+    CHECK(room.join(&a, 0));
+    CHECK_FALSE(room.join(&b, 1));
+    CHECK(room.leave(&a, 0));
+    CHECK(room.join(&b, 1));
 }
 
-TEST_CASE("a broadcast hands the same payload object to every member", "[room]") {
-    Room<FakeMember> room("/nowtime");
-    std::vector<std::shared_ptr<FakeMember>> members;
-    for (int i = 0; i < 5; ++i) {
-        members.push_back(std::make_shared<FakeMember>());
-        REQUIRE(room.join(members.back()));
+TEST_CASE("a broadcast hands the same frame object to every member of every shard", "[room]") {
+    Room<FakeMember> room("/nowtime", 3);
+    std::vector<std::unique_ptr<FakeMember>> members;
+    for (int i = 0; i < 6; ++i) {
+        members.push_back(std::make_unique<FakeMember>());
+        REQUIRE(room.join(members.back().get(), i % 3));
     }
     auto payload = text(R"({"status":200,"event":"nowtime","data":"2026-11-26T13:02:48.542529Z"})");
     auto r = room.broadcast(payload);
-    CHECK(r.queued == 5);
+    CHECK(r.queued == 6);
     CHECK(r.dropped == 0);
     for (auto& m : members) {
         REQUIRE(m->received.size() == 1);
         CHECK(m->received[0].get() == payload.get());  // shared, not copied
     }
-    CHECK(payload.use_count() == 1 + 2 * 5);  // ours + pending and received of each member
+    CHECK(payload.use_count() == 1 + 2 * 6);  // ours + pending and received of each member
 }
 
-TEST_CASE("a member that is gone is skipped and forgotten", "[room]") {
-    Room<FakeMember> room("/nowtime");
-    auto a = std::make_shared<FakeMember>();
-    auto b = std::make_shared<FakeMember>();
-    room.join(a);
-    room.join(b);
-    a.reset();  // destroyed without leaving
-    auto r = room.broadcast(text("x"));
+TEST_CASE("a delivery reaches only the members of its shard", "[room]") {
+    Room<FakeMember> room("/nowtime", 2);
+    FakeMember a, b;
+    room.join(&a, 0);
+    room.join(&b, 1);
+    auto r = room.deliver(1, text("x"));
     CHECK(r.queued == 1);
-    CHECK(room.size() == 1);
-    CHECK(b->received.size() == 1);
-}
-
-TEST_CASE("a new member at a dead member's address can join", "[room]") {
-    Room<FakeMember> room("/nowtime");
-    alignas(FakeMember) unsigned char storage[sizeof(FakeMember)];
-    auto destroy = [](FakeMember* p) { p->~FakeMember(); };
-    {
-        std::shared_ptr<FakeMember> a(new (storage) FakeMember(), destroy);
-        REQUIRE(room.join(a));
-    }  // destroyed without leaving
-    std::shared_ptr<FakeMember> b(new (storage) FakeMember(), destroy);  // same address
-    CHECK(room.join(b));
-    CHECK(room.contains(b.get()));
-    room.broadcast(text("x"));
-    CHECK(b->received.size() == 1);
-    room.leave(b.get());
+    CHECK(a.received.empty());
+    CHECK(b.received.size() == 1);
+    CHECK_FALSE(room.contains(&a, 1));
+    CHECK(room.size() == 2);
 }
 
 TEST_CASE("send budget: the slow-consumer policy", "[room][budget]") {
@@ -152,8 +149,8 @@ TEST_CASE("a slow member is cut off and the others still get every payload", "[r
     Room<FakeMember> room("/nowtime");
     auto slow = std::make_shared<FakeMember>(100);
     auto fast = std::make_shared<FakeMember>(100);
-    room.join(slow);
-    room.join(fast);
+    room.join(slow.get(), 0);
+    room.join(fast.get(), 0);
     auto p = text(std::string(60, 'x'));
 
     auto r1 = room.broadcast(p);
@@ -164,7 +161,7 @@ TEST_CASE("a slow member is cut off and the others still get every payload", "[r
     CHECK(r2.queued == 1);
     CHECK(r2.dropped == 1);
     CHECK(slow->cut_offs == 1);
-    CHECK_FALSE(room.contains(slow.get()));
+    CHECK_FALSE(room.contains(slow.get(), 0));
     CHECK(room.size() == 1);
     fast->drain();
 
@@ -179,41 +176,74 @@ TEST_CASE("a slow member is cut off and the others still get every payload", "[r
     CHECK(slow->cut_offs == 1);  // cut off once, never again
 }
 
-TEST_CASE("a member may join or leave rooms from inside send (no lock is held)", "[room]") {
+TEST_CASE("a member may join or leave from inside send; a newcomer waits for the next frame", "[room]") {
     Room<FakeMember> room("/nowtime");
-    auto a = std::make_shared<FakeMember>();
-    auto b = std::make_shared<FakeMember>();
-    room.join(a);
-    a->on_send = [&] { room.leave(a.get()); room.join(b); };
+    FakeMember a, b, c;
+    room.join(&a, 0);
+    room.join(&c, 0);
+    a.on_send = [&] { room.leave(&a, 0); room.join(&b, 0); };
     auto r = room.broadcast(text("x"));
-    CHECK(r.queued == 1);
-    CHECK(room.contains(b.get()));
-    CHECK_FALSE(room.contains(a.get()));
+    CHECK(r.queued == 2);
+    CHECK(r.dropped == 0);
+    CHECK(room.contains(&b, 0));
+    CHECK_FALSE(room.contains(&a, 0));
+    CHECK(b.received.empty());
+    CHECK(c.received.size() == 1);
+    CHECK(room.size() == 2);
+    a.on_send = nullptr;
+    room.broadcast(text("y"));
+    CHECK(a.received.size() == 1);
+    CHECK(b.received.size() == 1);
+    CHECK(c.received.size() == 2);
 }
 
-TEST_CASE("broadcasts race with joins and leaves safely", "[room][threads]") {
+TEST_CASE("a member that leaves during a delivery is not cut off, and the others still get the frame",
+          "[room][slow]") {
     Room<FakeMember> room("/nowtime");
-    std::atomic<bool> done{false};
-    std::vector<std::shared_ptr<FakeMember>> steady;
-    for (int i = 0; i < 4; ++i) {
-        steady.push_back(std::make_shared<FakeMember>());
-        room.join(steady.back());
+    FakeMember a(1), b, c;  // a: a budget of 1 byte, already spent
+    REQUIRE(a.budget.reserve(1));
+    room.join(&a, 0);
+    room.join(&b, 0);
+    room.join(&c, 0);
+    b.on_send = [&] { room.leave(&c, 0); };  // c leaves while the delivery walks the shard
+    auto r = room.broadcast(text("x"));
+    CHECK(r.dropped == 1);  // a
+    CHECK(a.cut_offs == 1);
+    CHECK(r.queued == 1);   // b; c had left
+    CHECK(c.received.empty());
+    CHECK(room.size() == 1);
+    CHECK(room.contains(&b, 0));
+}
+
+TEST_CASE("shards on their own threads deliver, join and leave at once", "[room][threads]") {
+    constexpr int kShards = 3;
+    Room<FakeMember> room("/nowtime", kShards);
+    std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
+    std::vector<int> broadcasts(kShards, 0);
+    std::vector<std::vector<std::unique_ptr<FakeMember>>> steady(kShards);
+    for (int s = 0; s < kShards; ++s) {
+        threads.emplace_back([&, s] {
+            for (int i = 0; i < 4; ++i) {
+                steady[s].push_back(std::make_unique<FakeMember>());
+                room.join(steady[s].back().get(), s);
+            }
+            ++ready;
+            std::vector<std::unique_ptr<FakeMember>> churn;
+            for (int i = 0; i < 2000; ++i) {
+                churn.push_back(std::make_unique<FakeMember>());
+                room.join(churn.back().get(), s);
+                if (i % 2) room.leave(churn.back().get(), s);
+                room.deliver(s, text("tick"));
+                ++broadcasts[s];
+                for (auto& m : steady[s]) m->drain();
+                (void)room.size();  // any thread
+            }
+            for (auto& m : churn) room.leave(m.get(), s);
+        });
     }
-    std::thread churn([&] {
-        for (int i = 0; i < 2000; ++i) {
-            auto m = std::make_shared<FakeMember>();
-            room.join(m);
-            if (i % 2) room.leave(m.get());
-        }
-        done = true;
-    });
-    int broadcasts = 0;
-    while (!done) {
-        room.broadcast(text("tick"));
-        ++broadcasts;
-        for (auto& m : steady) m->drain();  // FakeMember is not thread-safe: drain here only
-    }
-    churn.join();
-    for (auto& m : steady) CHECK(m->received.size() == static_cast<std::size_t>(broadcasts));
-    CHECK(room.size() >= 4);
+    for (auto& t : threads) t.join();
+    for (int s = 0; s < kShards; ++s)
+        for (auto& m : steady[s]) CHECK(m->received.size() == static_cast<std::size_t>(broadcasts[s]));
+    CHECK(room.size() == 4 * kShards);
 }
