@@ -127,6 +127,9 @@ void FlexStream::teardown(boost::beast::role_type role, DoneHandler handler) {
         async_teardown(role, *tls_, std::move(call));
         return;
     }
+    broken_flag_ = true;  // the close frame went out: nothing more is written
+    if (!broken_) broken_ = boost::asio::error::shut_down;
+    fd_ = -1;
     boost::system::error_code ignored;
     if (role == boost::beast::role_type::server) plain_->socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
     plain_->expires_after(teardown_timeout_);
@@ -151,10 +154,9 @@ std::size_t FlexStream::unsent(const Out& o) const {
 }
 
 FlexStream::Sent FlexStream::write_frame(const Payload& frame) {
-    if (broken_) return Sent::failed;
+    if (broken_flag_) return Sent::failed;
     if (write_idle() && !waiting_) {
-        ssize_t n = ::send(tcp().socket().native_handle(), frame->bytes.data(), frame->size(),
-                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = ::send(fd_, frame->bytes.data(), frame->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n == static_cast<ssize_t>(frame->size())) return Sent::now;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             fail_writes(error_code(errno, boost::system::system_category()));
@@ -195,7 +197,7 @@ void FlexStream::flush() {
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = n;
-        ssize_t w = ::sendmsg(tcp().socket().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t w = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
@@ -246,6 +248,7 @@ void FlexStream::wait_writable() {
 // The connection is broken: nothing more is written, and Beast's write (if any) fails.
 void FlexStream::fail_writes(error_code ec) {
     if (!broken_) broken_ = ec;
+    broken_flag_ = true;
     bool beast = false;
     for (std::size_t i = head_; i < out_.size(); ++i) beast = beast || !out_[i].frame;
     out_.clear();
@@ -279,7 +282,11 @@ void FlexStream::discard_unstarted() {
     if (w == 0) std::vector<Out>().swap(out_);
 }
 
+// Once closed, the cached descriptor is never written again (its number may be reused).
 void FlexStream::close() {
+    broken_flag_ = true;
+    if (!broken_) broken_ = boost::asio::error::bad_descriptor;
+    fd_ = -1;
     boost::system::error_code ec;
     tcp().socket().close(ec);
 }

@@ -90,7 +90,11 @@ public:
     /// Plain TCP only, after the upgrade: from now on every write, Beast's and
     /// write_frame()'s, goes through one ordered queue of whole frames. `owner` is kept
     /// alive while a wait for the socket to drain is pending.
-    void arbitrate_writes(std::weak_ptr<void> owner) { owner_ = std::move(owner); arbiter_ = true; }
+    void arbitrate_writes(std::weak_ptr<void> owner) {
+        owner_ = std::move(owner);
+        fd_ = tcp().socket().native_handle();
+        arbiter_ = true;
+    }
     bool arbitrated() const { return arbiter_; }
 
     /// What write_frame() did with a frame.
@@ -139,19 +143,22 @@ private:
     void complete_beast(error_code ec);
     std::size_t unsent(const Out& o) const;
 
+    // The write arbiter (plain TCP after the upgrade), first: a push touches only this line.
+    int fd_ = -1;            // the socket's descriptor, cached for the push path
+    bool arbiter_ = false;
+    bool waiting_ = false;   // a wait for the socket to become writable is pending
+    bool broken_flag_ = false;
+    std::size_t head_ = 0;
+    std::vector<Out> out_;   // queue from head_ on; empty and unallocated when idle
+    std::size_t queued_bytes_ = 0;
+    std::unique_ptr<BeastWrite> beast_;  // only while Beast writes (the 101, pongs, pings, close)
+    error_code broken_;      // the first write error: every later write fails with it
+    std::weak_ptr<void> owner_;
+
     std::optional<tcp_stream> plain_;
     std::optional<tls_stream> tls_;
     std::chrono::milliseconds teardown_timeout_{5000};
     std::string unread_;
-    // The write arbiter (plain TCP after the upgrade).
-    bool arbiter_ = false;
-    bool waiting_ = false;  // a wait for the socket to become writable is pending
-    std::weak_ptr<void> owner_;
-    std::vector<Out> out_;   // queue from head_ on; empty and unallocated when idle
-    std::size_t head_ = 0;
-    std::size_t queued_bytes_ = 0;
-    error_code broken_;      // the first write error: every later write fails with it
-    std::unique_ptr<BeastWrite> beast_;  // only while Beast writes (the 101, pongs, pings, close)
 };
 
 } // namespace nowtime::detail

@@ -42,7 +42,7 @@ const Payload& protocol_error_frame() {
 } // namespace
 
 WebSocketSession::WebSocketSession(State& st, FlexStream&& stream, Slot slot, std::size_t shard)
-    : st_(st), ws_(std::move(stream)), budget_(st.opts.max_queued_bytes), guard_(ws_.get_executor()),
+    : budget_(st.opts.max_queued_bytes), st_(st), ws_(std::move(stream)), guard_(ws_.get_executor()),
       slot_(std::move(slot)), shard_(shard) {}
 
 // A joined session leaves on its own thread when it stops being joined; only an
@@ -54,7 +54,7 @@ WebSocketSession::~WebSocketSession() {
 }
 
 void WebSocketSession::run(http::request<http::string_body> req) {
-    req_.emplace(std::move(req));
+    req_ = std::make_unique<http::request<http::string_body>>(std::move(req));
     net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
         if (!self->st_.enter(self)) return self->drop();
         auto& o = self->st_.opts;
@@ -70,7 +70,10 @@ void WebSocketSession::run(http::request<http::string_body> req) {
         self->ws_.text(true);
         // One frame per message, so every Beast write_some() is whole frames (see flex_stream.cpp).
         self->ws_.auto_fragment(false);
-        if (!self->ws_.next_layer().is_tls()) self->ws_.next_layer().arbitrate_writes(self);
+        if (!self->ws_.next_layer().is_tls()) {
+            self->raw_ = &self->ws_.next_layer();
+            self->raw_->arbitrate_writes(self);
+        }
         // Close codes outside 1000-4999 fail the connection instead of being echoed (RFC 6455 7.4).
         self->ws_.control_callback(
             [s = self.get()](websocket::frame_type kind, beast::string_view) { s->on_control(kind); });
@@ -140,11 +143,10 @@ void WebSocketSession::own_tick(Clock::time_point due) {
 // The hot path: no allocation, no lock, no post; on plain TCP one send(2) when nothing is queued.
 SendResult WebSocketSession::send(const Payload& p) {
     if (phase_ != Phase::joined) return SendResult::queued;  // already on its way out
-    if (raw()) {
-        auto& s = ws_.next_layer();
-        if (!SendBudget::admits(s.queued_bytes(), p->size() + FlexStream::kEntryBytes, budget_.limit()))
+    if (raw_) {
+        if (!SendBudget::admits(raw_->queued_bytes(), p->size() + FlexStream::kEntryBytes, budget_.limit()))
             return SendResult::dropped;
-        if (s.write_frame(p) == FlexStream::Sent::failed) drop();  // the read ends the session
+        if (raw_->write_frame(p) == FlexStream::Sent::failed) drop();  // the read ends the session
         return SendResult::queued;
     }
     if (!budget_.fits(cost(p))) return SendResult::dropped;
@@ -361,7 +363,7 @@ void WebSocketSession::drop() {
     close_cancel_.emit(net::cancellation_type::terminal);
     error_code ignored;
     ws_.next_layer().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    ws_.next_layer().tcp().socket().close(ignored);
+    ws_.next_layer().close();
 }
 
 } // namespace nowtime::detail

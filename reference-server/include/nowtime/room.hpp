@@ -98,7 +98,8 @@ struct BroadcastResult {
 
 /// A set of members that receive the same frames, grouped into shards: one per thread
 /// that owns members. `Member` needs `SendResult send(const Payload&)` (never blocks) and
-/// `void cut_off()` (called once, after the room removed it, when a send was dropped).
+/// `void cut_off()` (called once, after the room removed it, when a send was dropped); it
+/// may have `void prefetch() const`, which starts loading what its send() will touch.
 ///
 /// Threading: a shard is touched only by its own thread (join, leave, contains and
 /// deliver for shard `s` run on the thread of shard `s`), so a broadcast takes no lock and
@@ -150,6 +151,13 @@ public:
         ++sh.delivering;
         const std::size_t n = sh.members.size();
         for (std::size_t i = 0; i < n; ++i) {
+            // A send costs about one system call, so members further on are loaded
+            // meanwhile: the member 16 ahead, what its send touches 8 ahead. (Written
+            // here: GCC drops a helper function that only prefetches, as it has no effect.)
+            if (i + 16 < n && sh.members[i + 16]) __builtin_prefetch(sh.members[i + 16]);
+            if constexpr (requires(const Member& x) { x.prefetch(); }) {
+                if (i + 8 < n && sh.members[i + 8]) sh.members[i + 8]->prefetch();
+            }
             Member* m = sh.members[i];
             if (!m) continue;  // left during this delivery
             if (m->send(frame) == SendResult::queued) {
