@@ -229,8 +229,7 @@ void FlexStream::advance(std::size_t n) {
     }
     if (write_idle()) {
         head_ = 0;
-        out_.clear();
-        if (out_.capacity() > 16) std::vector<Out>().swap(out_);  // a backlog's memory goes back
+        std::vector<Out>().swap(out_);  // an idle member holds no queue
     }
 }
 

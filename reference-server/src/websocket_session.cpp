@@ -26,8 +26,11 @@ namespace {
 constexpr std::chrono::milliseconds kGrace{1000};
 // A read appends at most this much, so an unfinished message holds only what arrived.
 constexpr std::size_t kReadChunk = 1024;
+// The first read of a message prepares only this much: an idle member (a read always
+// pending) holds this, not kReadChunk. The protocol's client messages are smaller.
+constexpr std::size_t kFirstReadChunk = 64;
 // A read buffer bigger than this is given back after its message.
-constexpr std::size_t kKeepBuffer = 4096;
+constexpr std::size_t kKeepBuffer = kFirstReadChunk;
 
 bool is_benign(const boost::system::error_code& ec) {
     return ec == net::error::operation_aborted || ec == websocket::error::closed;
@@ -42,7 +45,7 @@ const Payload& protocol_error_frame() {
 } // namespace
 
 WebSocketSession::WebSocketSession(State& st, FlexStream&& stream, Slot slot, std::size_t shard)
-    : budget_(st.opts.max_queued_bytes), st_(st), ws_(std::move(stream)), guard_(ws_.get_executor()),
+    : budget_(st.opts.max_queued_bytes), st_(st), ws_(std::move(stream)),
       slot_(std::move(slot)), shard_(shard) {}
 
 // A joined session leaves on its own thread when it stops being joined; only an
@@ -171,10 +174,20 @@ void WebSocketSession::go_away() {
     });
 }
 
+// Made on first use: an idle member has no timer.
+net::steady_timer& WebSocketSession::guard() {
+    if (!guard_) guard_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+    return *guard_;
+}
+
+void WebSocketSession::cancel_guard() {
+    if (guard_) guard_->cancel();
+}
+
 //--- Reading ------------------------------------------------------------------------------
 
 void WebSocketSession::do_read() {
-    ws_.async_read_some(buffer_, kReadChunk,
+    ws_.async_read_some(buffer_, buffer_.size() == 0 ? kFirstReadChunk : kReadChunk,
                         net::bind_cancellation_slot(read_cancel_.slot(),
                                                     [self = shared_from_this()](error_code ec, std::size_t) {
                                                         self->on_read(ec);
@@ -216,8 +229,8 @@ void WebSocketSession::hold_unfinished() {
         }
     }
     if (started && phase_ == Phase::joined) {
-        guard_.expires_after(st_.opts.handshake_timeout);
-        guard_.async_wait([self = shared_from_this()](error_code ec) {
+        guard().expires_after(st_.opts.handshake_timeout);
+        guard().async_wait([self = shared_from_this()](error_code ec) {
             if (ec || self->unfinished_ == 0 || self->phase_ != Phase::joined) return;
             self->close_with_deadline({websocket::close_code::policy_error, "message not finished in time"}, kGrace);
         });
@@ -228,7 +241,7 @@ void WebSocketSession::release_unfinished() {
     if (unfinished_ == 0) return;
     st_.unfinished_bytes.fetch_sub(unfinished_);
     unfinished_ = 0;
-    if (phase_ == Phase::joined) guard_.cancel();
+    if (phase_ == Phase::joined) cancel_guard();
 }
 
 void WebSocketSession::on_message() {
@@ -332,10 +345,10 @@ void WebSocketSession::close_with_deadline(close_reason reason, std::optional<st
     ws_.async_close(reason, net::bind_cancellation_slot(close_cancel_.slot(), [self = shared_from_this()](error_code ec) {
                         if (ec && !is_benign(ec)) self->st_.log(LogLevel::debug, "close: " + ec.message());
                         self->phase_ = Phase::closed;
-                        self->guard_.cancel();
+                        self->cancel_guard();
                     }));
-    guard_.expires_after(grace.value_or(st_.opts.handshake_timeout + kGrace));
-    guard_.async_wait([self = shared_from_this()](error_code ec) {
+    guard().expires_after(grace.value_or(st_.opts.handshake_timeout + kGrace));
+    guard().async_wait([self = shared_from_this()](error_code ec) {
         if (!ec && self->phase_ != Phase::closed) self->drop();
     });
 }
@@ -350,7 +363,7 @@ void WebSocketSession::end(error_code ec, const char* what) {
     release_unfinished();
     discard_queue();
     if (own_timer_) own_timer_->cancel();
-    guard_.cancel();
+    cancel_guard();
 }
 
 // Closes the socket at once; pending operations end with errors. The cancellations come

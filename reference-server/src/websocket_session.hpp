@@ -80,6 +80,8 @@ private:
     void close_with_deadline(close_reason reason, std::optional<std::chrono::milliseconds> grace = std::nullopt,
                              bool keep_queue = false);
     void set_phase(Phase p);
+    boost::asio::steady_timer& guard();
+    void cancel_guard();
     void end(error_code ec, const char* what);
     void drop();
 
@@ -91,7 +93,8 @@ private:
     boost::beast::websocket::stream<FlexStream> ws_;
     std::unique_ptr<boost::beast::http::request<boost::beast::http::string_body>> req_;  // until accepted
     boost::beast::flat_buffer buffer_;
-    boost::asio::steady_timer guard_;  // an unfinished message's deadline, then the close's grace
+    // An unfinished message's deadline, then the close's grace; made when first needed.
+    std::unique_ptr<boost::asio::steady_timer> guard_;
     std::unique_ptr<boost::asio::steady_timer> own_timer_;  // per_connection_timer fault only
     std::vector<Outgoing> queue_;  // TLS only: from qhead_ on, unallocated when empty
     std::size_t qhead_ = 0;
