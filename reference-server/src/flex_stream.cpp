@@ -5,6 +5,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -60,6 +61,8 @@ void FlexStream::read_some(const MutableBuffers& b, IoHandler handler) {
     }
     if (tls_)
         tls_->async_read_some(b, std::move(call));
+    else if (bare_)
+        bare_->async_read_some(b, std::move(call));
     else
         plain_->async_read_some(b, std::move(call));
 }
@@ -96,25 +99,42 @@ namespace {
 // that closing never meets unread bytes, which would turn the close into a TCP reset.
 // (Beast 1.81's TCP teardown stops after one wait and can leave the peer's close frame
 // unread when the server fails a connection, e.g. for a message that is too big.)
+// Its own deadline closes the socket: past it the teardown reports a timeout.
 struct Drain : std::enable_shared_from_this<Drain> {
-    Drain(FlexStream::tcp_stream& s, boost::beast::role_type r, DoneCall c) : stream(s), role(r), call(std::move(c)) {}
+    Drain(boost::asio::ip::tcp::socket& s, boost::beast::role_type r, DoneCall c)
+        : socket(s), role(r), call(std::move(c)), deadline(s.get_executor()) {}
+
+    void start(std::chrono::milliseconds limit) {
+        deadline.expires_after(limit);
+        deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (ec) return;
+            self->timed_out = true;
+            boost::system::error_code ignored;
+            self->socket.close(ignored);
+        });
+        next();
+    }
 
     void next() {
-        stream.async_read_some(boost::asio::buffer(buf), [self = shared_from_this()](boost::system::error_code ec,
+        socket.async_read_some(boost::asio::buffer(buf), [self = shared_from_this()](boost::system::error_code ec,
                                                                                     std::size_t) {
             if (!ec) return self->next();
             if (ec == boost::asio::error::eof) ec = {};
+            if (self->timed_out) ec = boost::beast::error::timeout;
+            self->deadline.cancel();
             boost::system::error_code ignored;
             if (self->role == boost::beast::role_type::client)
-                self->stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
-            self->stream.socket().close(ignored);
+                self->socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+            self->socket.close(ignored);
             std::move(self->call)(ec);
         });
     }
 
-    FlexStream::tcp_stream& stream;
+    boost::asio::ip::tcp::socket& socket;
     boost::beast::role_type role;
     DoneCall call;
+    boost::asio::steady_timer deadline;
+    bool timed_out = false;
     std::array<char, 2048> buf;
 };
 
@@ -131,9 +151,8 @@ void FlexStream::teardown(boost::beast::role_type role, DoneHandler handler) {
     if (!broken_) broken_ = boost::asio::error::shut_down;
     fd_ = -1;
     boost::system::error_code ignored;
-    if (role == boost::beast::role_type::server) plain_->socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
-    plain_->expires_after(teardown_timeout_);
-    std::make_shared<Drain>(*plain_, role, std::move(call))->next();
+    if (role == boost::beast::role_type::server) socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    std::make_shared<Drain>(socket(), role, std::move(call))->start(teardown_timeout_);
 }
 
 //--- The write arbiter ----------------------------------------------------------------------
@@ -236,7 +255,7 @@ void FlexStream::advance(std::size_t n) {
 void FlexStream::wait_writable() {
     if (waiting_) return;
     waiting_ = true;
-    tcp().socket().async_wait(boost::asio::socket_base::wait_write,
+    socket().async_wait(boost::asio::socket_base::wait_write,
                               [this, keep = owner_.lock()](error_code ec) {
                                   waiting_ = false;
                                   if (ec) return fail_writes(ec);
@@ -287,7 +306,7 @@ void FlexStream::close() {
     if (!broken_) broken_ = boost::asio::error::bad_descriptor;
     fd_ = -1;
     boost::system::error_code ec;
-    tcp().socket().close(ec);
+    socket().close(ec);
 }
 
 } // namespace nowtime::detail

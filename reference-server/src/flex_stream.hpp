@@ -48,9 +48,12 @@ public:
     /// Bytes already read from the peer (behind an HTTP request) that the next reads return first.
     void unread(std::string bytes) { unread_ = std::move(bytes); }
 
-    executor_type get_executor() noexcept { return tcp().get_executor(); }
+    executor_type get_executor() noexcept { return socket().get_executor(); }
     bool is_tls() const { return tls_.has_value(); }
+    /// Before the upgrade (and on TLS): the TCP stream with Beast's timeouts.
     tcp_stream& tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+    /// The TCP socket, before and after the upgrade.
+    boost::asio::ip::tcp::socket& socket() { return bare_ ? *bare_ : tcp().socket(); }
     tls_stream* tls() { return tls_ ? &*tls_ : nullptr; }
 
     template <class MutableBufferSequence, class ReadHandler>
@@ -89,10 +92,13 @@ public:
 
     /// Plain TCP only, after the upgrade: from now on every write, Beast's and
     /// write_frame()'s, goes through one ordered queue of whole frames. `owner` is kept
-    /// alive while a wait for the socket to drain is pending.
+    /// alive while a wait for the socket to drain is pending. The socket leaves Beast's
+    /// tcp_stream (its timers, ~0.5 KiB a connection): the WebSocket has its own timeouts.
     void arbitrate_writes(std::weak_ptr<void> owner) {
         owner_ = std::move(owner);
-        fd_ = tcp().socket().native_handle();
+        bare_.emplace(plain_->release_socket());
+        plain_.reset();
+        fd_ = bare_->native_handle();
         arbiter_ = true;
     }
     bool arbitrated() const { return arbiter_; }
@@ -156,6 +162,7 @@ private:
     std::weak_ptr<void> owner_;
 
     std::optional<tcp_stream> plain_;
+    std::optional<boost::asio::ip::tcp::socket> bare_;  // plain TCP after the upgrade
     std::optional<tls_stream> tls_;
     std::chrono::milliseconds teardown_timeout_{5000};
     std::string unread_;

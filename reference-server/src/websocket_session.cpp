@@ -375,7 +375,7 @@ void WebSocketSession::drop() {
     write_cancel_.emit(net::cancellation_type::terminal);
     close_cancel_.emit(net::cancellation_type::terminal);
     error_code ignored;
-    ws_.next_layer().tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
     ws_.next_layer().close();
 }
 
