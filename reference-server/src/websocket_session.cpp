@@ -105,11 +105,11 @@ void WebSocketSession::on_accept(error_code ec, const std::string& path) {
     if (!room_) {
         st_.log(LogLevel::debug, "unknown room " + path);
         phase_ = Phase::leaving;
-        enqueue(st_.unknown_url_frame, websocket::close_code::policy_error);
+        reply(st_.unknown_url_frame, websocket::close_code::policy_error);
         return do_read();
     }
     // Joined first so that a full room refuses before any welcome; the welcome still goes
-    // first because a push can only reach this strand after this handler.
+    // first because a push can only reach this session (on this thread) after this handler.
     if (!room_->room->join(this, shard_)) {
         st_.log(LogLevel::debug, "room " + path + " refused a member");
         phase_ = Phase::leaving;
@@ -118,7 +118,7 @@ void WebSocketSession::on_accept(error_code ec, const std::string& path) {
     }
     phase_ = Phase::joined;
     st_.log(LogLevel::debug, "joined " + path);
-    if (st_.welcome_frame) enqueue(st_.welcome_frame);
+    if (st_.welcome_frame) reply(st_.welcome_frame);
     if (policy.ticker_per_member) {
         own_timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
         own_tick(Clock::now());
@@ -273,20 +273,27 @@ void WebSocketSession::on_close_request() {
     const Policy& policy = st_.policy;
     std::uint16_t close_code = policy.close_after_bye.value_or(0);
     if (!policy.bye) return close_with_deadline(close_reason(close_code));
-    if (!policy.push_after_bye) return enqueue(st_.bye_frame, close_code);
-    enqueue(st_.bye_frame);
+    if (!policy.push_after_bye) return reply(st_.bye_frame, close_code);
+    reply(st_.bye_frame);
     auto push = text_frame(policy.push(std::chrono::system_clock::now()));
     st_.pushes.fetch_add(1);
-    enqueue(push, close_code);
+    reply(push, close_code);
 }
 
 //--- Writing ------------------------------------------------------------------------------
 
-// A message that must go out (welcome, bye, notice): counted past the budget. On plain TCP
-// the close that may follow is queued behind it in the same stream of whole frames.
-void WebSocketSession::enqueue(const Payload& p, std::uint16_t close_after) {
+// A message that must go out (welcome, bye, notice), past the budget; the ticker counts
+// the pushes it hands out, this counts the rest.
+void WebSocketSession::reply(const Payload& p, std::uint16_t close_after) {
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
     st_.bytes.fetch_add(p->payload().size());
+    enqueue(p, close_after);
+}
+
+// On plain TCP the close that may follow is queued behind the message in the same stream
+// of whole frames; on TLS it follows the message's write.
+void WebSocketSession::enqueue(const Payload& p, std::uint16_t close_after) {
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
     if (raw()) {
         if (ws_.next_layer().write_frame(p) == FlexStream::Sent::failed) return drop();
         if (close_after) close_with_deadline(close_reason(close_after), std::nullopt, true);

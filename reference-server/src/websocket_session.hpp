@@ -73,6 +73,7 @@ private:
     void release_unfinished();
     void on_control(boost::beast::websocket::frame_type kind);
     void on_close_request();
+    void reply(const Payload& p, std::uint16_t close_after = 0);
     void enqueue(const Payload& p, std::uint16_t close_after = 0);
     void do_write();
     void on_write(error_code ec);
