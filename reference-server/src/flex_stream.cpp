@@ -255,12 +255,11 @@ void FlexStream::advance(std::size_t n) {
 void FlexStream::wait_writable() {
     if (waiting_) return;
     waiting_ = true;
-    socket().async_wait(boost::asio::socket_base::wait_write,
-                              [this, keep = owner_.lock()](error_code ec) {
-                                  waiting_ = false;
-                                  if (ec) return fail_writes(ec);
-                                  flush();
-                              });
+    socket().async_wait(boost::asio::socket_base::wait_write, [this, keep = owner_.lock()](error_code ec) {
+        waiting_ = false;
+        if (ec) return fail_writes(ec);
+        flush();
+    });
 }
 
 // The connection is broken: nothing more is written, and Beast's write (if any) fails.
