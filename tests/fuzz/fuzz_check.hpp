@@ -3,8 +3,6 @@
 #pragma once
 #include "pushcheck/engine/error.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,15 +19,14 @@ inline std::string text(const std::uint8_t* data, std::size_t size) {
     std::abort();
 }
 
-/// Runs `f`; a ConfigError (which must name its file and problem) or a JSON syntax error is
-/// the expected answer to bad input. Any other exception escapes: libFuzzer reports it.
+/// Runs `f`; a ConfigError, which must name its file and problem, is the expected answer to
+/// bad input. Any other exception escapes: libFuzzer reports it.
 template <class F>
 void rejecting_bad_input(F&& f) {
     try {
         f();
     } catch (const engine::ConfigError& e) {
         if (e.file().empty() || e.problem().empty()) broken(__FILE__, __LINE__, "a ConfigError names its file and problem");
-    } catch (const nlohmann::json::parse_error&) {
     }
 }
 

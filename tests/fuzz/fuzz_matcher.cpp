@@ -1,10 +1,12 @@
 // libFuzzer target: the matcher. The bytes are a pattern (JSON), then a NUL byte or, without
-// one, a newline, then a received message. The pattern is compiled as the loader compiles one
-// (a bad pattern must be a ConfigError); the message is parsed as the engine parses a text
+// one, a newline, then a received message. The pattern is read and compiled as the loader
+// reads and compiles one (a bad pattern must be a ConfigError); the message is parsed as the engine parses a text
 // message (it may not be JSON, or nest too deep) and as a binary one, and matched.
 #include "fuzz_check.hpp"
 
 #include "pushcheck/engine/matcher.hpp"
+
+#include "engine/util.hpp"
 
 #include <string_view>
 
@@ -35,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view message = cut < input.size() ? std::string_view(input).substr(cut + 1) : std::string_view();
 
     fuzz::rejecting_bad_input([&] {
-        const nlohmann::json spec = nlohmann::json::parse(pattern_text);
+        const nlohmann::json spec = engine::util::parse_config_json(std::string(pattern_text), "fuzz.json");
         engine::Pattern::check(spec, "fuzz.json", "/match");
         const engine::PatternPtr p = engine::Pattern::compile(spec, "fuzz.json", "/match");
         FUZZ_EXPECT(!p->describe().empty() && p->describe(10).size() <= 13);
