@@ -230,6 +230,10 @@ private:
                                 " while all members were joined",
                             {});
         // Alignment: every member received the first push of the last member to join.
+        if (!k0_ && last_->queue.empty())
+            return fail("not enough samples: " + names.name(last_->id) + " received no message matching " +
+                            match->describe(60) + " while all members were joined",
+                        {});
         const Item& k0 = k0_ ? *k0_ : last_->queue.front();
         for (const auto& mb : members_) {
             if (mb.aligned || &mb == last_) continue;
