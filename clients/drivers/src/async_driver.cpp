@@ -396,14 +396,16 @@ const TargetOptions& Run::target() const { return driver_.target(); }
 /// One WebSocket connection of one client, plain (Tls = false) or TLS.
 template <bool Tls>
 class ConnImpl final : public Conn, private detail::Reporter, public std::enable_shared_from_this<ConnImpl<Tls>> {
-    using Transport = std::conditional_t<Tls, ssl::stream<beast::tcp_stream>, beast::tcp_stream>;
+    // A plain socket below: Beast's tcp_stream would add a timer and an operation wrapper to every
+    // read; the connection's own timers bound its waits.
+    using Transport = std::conditional_t<Tls, ssl::stream<tcp::socket>, tcp::socket>;
     using Ws = websocket::stream<Guarded<Transport>>;
 
 public:
     // Constructed on the engine thread; afterwards used only on `ex`'s thread.
     ConnImpl(Run& run, net::any_io_executor ex, Mailbox* mailbox, ssl::context& ctx, const error_code& tls_error,
-             std::string client, int connection)
-        : Reporter(std::move(client), connection), run_(&run), mailbox_(mailbox), serial_(run.conn_born()),
+             std::string client, int connection, std::uint32_t client_id)
+        : Reporter(std::move(client), connection, client_id), run_(&run), mailbox_(mailbox), serial_(run.conn_born()),
           t_(run.target()), ws_(make_ws(this, ex, ctx)), tls_error_(tls_error), op_timer_(ex), end_timer_(ex) {}
     ~ConnImpl() override {
         Run* run = run_.load(std::memory_order_acquire);
@@ -440,6 +442,7 @@ public:
     void drop_now() override {
         quiet_ = true;
         queue_.clear();
+        queue_head_ = 0;
         state_ = State::closed;
         kill_socket();
     }
@@ -475,10 +478,10 @@ private:
 
     // Closes the socket; pending operations complete with an error.
     void force_close() {
-        beast::get_lowest_layer(ws_).close();
+        error_code ignored;
+        beast::get_lowest_layer(ws_).close(ignored);
         ws_.next_layer().resume();  // a parked read now fails on the closed socket and the read loop ends
         if (waiter_) {
-            error_code ignored;
             waiter_->close(ignored);  // the duplicate descriptor would keep the TCP connection alive
         }
         if (resolver_) resolver_->cancel();
@@ -511,9 +514,12 @@ private:
 
     // `self` keeps the connection alive while the coroutine runs.
     net::awaitable<void> drain(std::shared_ptr<ConnImpl> /*self*/) {
-        while (!queue_.empty()) {
-            Command c = std::move(queue_.front());
-            queue_.pop_front();
+        while (queue_head_ < queue_.size()) {
+            Command c = std::move(queue_[queue_head_++]);
+            if (queue_head_ == queue_.size()) {
+                queue_.clear();
+                queue_head_ = 0;
+            }
             switch (c.kind) {
             case Command::Kind::connect: co_await do_connect(c); break;
             case Command::Kind::send_text:
@@ -570,24 +576,24 @@ private:
             // the source address bound before connect, its port chosen by connect (IP_BIND_ADDRESS_NO_PORT).
             cec = net::error::host_not_found;
             for (const auto& to : endpoints) {
-                lowest.socket().close(cec);
-                lowest.socket().open(to.protocol(), cec);
+                lowest.close(cec);
+                lowest.open(to.protocol(), cec);
                 if (!cec && c.recv_buffer > 0)
-                    lowest.socket().set_option(net::socket_base::receive_buffer_size(c.recv_buffer), cec);
+                    lowest.set_option(net::socket_base::receive_buffer_size(c.recv_buffer), cec);
                 if (!cec && local) {
                     if (local->protocol() != to.protocol()) {
                         cec = net::error::address_family_not_supported;
                         continue;
                     }
-                    detail::bind_no_port(lowest.socket().native_handle());
-                    lowest.socket().bind(*local, cec);
+                    detail::bind_no_port(lowest.native_handle());
+                    lowest.bind(*local, cec);
                 }
                 if (cec) continue;
                 std::tie(cec) = co_await lowest.async_connect(to, tuple_awaitable);
                 if (!cec || state_ == State::closed) break;
             }
         } else {
-            std::tie(cec, std::ignore) = co_await lowest.async_connect(endpoints, tuple_awaitable);
+            std::tie(cec, std::ignore) = co_await net::async_connect(lowest, endpoints, tuple_awaitable);
         }
         if (state_ == State::closed) co_return;
         if (cec) {
@@ -595,7 +601,7 @@ private:
             co_return;
         }
         error_code ignored;
-        lowest.socket().set_option(tcp::no_delay(true), ignored);
+        lowest.set_option(tcp::no_delay(true), ignored);
 
         if constexpr (Tls) {
             auto& tls = ws_.next_layer().next_layer();
@@ -726,7 +732,7 @@ private:
 
     // True once the socket can take more bytes; false at `limit` or when the connection ends.
     net::awaitable<bool> writable(SteadyTime limit) {
-        const int fd = beast::get_lowest_layer(ws_).socket().native_handle();
+        const int fd = beast::get_lowest_layer(ws_).native_handle();
         pollfd p{fd, POLLOUT, 0};
         if (::poll(&p, 1, 0) > 0 && p.revents) co_return true;  // POLLERR/POLLHUP too: the write reports it
         if (!waiter_) {
@@ -792,7 +798,7 @@ private:
         }
         // SO_LINGER 0: close() sends a TCP reset instead of a FIN.
         error_code ignored;
-        beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::linger(true, 0), ignored);
+        beast::get_lowest_layer(ws_).set_option(net::socket_base::linger(true, 0), ignored);
         end_with(detail::abort_ending());
     }
 
@@ -826,7 +832,8 @@ private:
     std::optional<net::posix::stream_descriptor> waiter_;  // flood: waits until the socket takes more
     std::optional<std::string> hidden_pong_;  // a flood's ping payload: its pongs are not reported
     beast::flat_buffer read_buf_;
-    std::deque<Command> queue_;
+    std::vector<Command> queue_;  // commands from queue_head_ on are to do (not a deque: 600 B empty)
+    std::size_t queue_head_ = 0;
     bool draining_ = false;  // a drain() coroutine runs the queue
     bool got_close_frame_ = false;  // Beast saw the server's close frame
     unsigned op_gen_ = 0;
@@ -840,9 +847,9 @@ std::shared_ptr<Conn> make_conn(Run& run, AsyncDriverImpl& driver, const Command
     auto home = driver.next_home();
     if (driver.target().url.tls)
         return std::make_shared<ConnImpl<true>>(run, home.ex, home.mailbox, driver.tls_context(), driver.tls_error(),
-                                                c.client, c.connection);
+                                                c.client, c.connection, c.client_id);
     return std::make_shared<ConnImpl<false>>(run, home.ex, home.mailbox, driver.tls_context(), driver.tls_error(),
-                                             c.client, c.connection);
+                                             c.client, c.connection, c.client_id);
 }
 
 void Run::start() {

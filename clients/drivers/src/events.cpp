@@ -44,7 +44,9 @@ engine::Event error_event(const std::string& text, const std::string& client, in
 }
 
 void Reporter::emit(engine::Event e, engine::SteadyTime t) {
-    if (!quiet_) deliver(std::move(e), t);
+    if (quiet_) return;
+    e.client_id = client_id_;
+    deliver(std::move(e), t);
 }
 
 void Reporter::not_connected(const engine::Command& c) { emit(error_event("not connected", client_, c.connection)); }

@@ -86,7 +86,8 @@ public:
         closed,
     };
 
-    Reporter(std::string client, int connection) : client_(std::move(client)), connection_(connection) {}
+    Reporter(std::string client, int connection, std::uint32_t client_id = UINT32_MAX)
+        : client_(std::move(client)), connection_(connection), client_id_(client_id) {}
     virtual ~Reporter() = default;
     Reporter(const Reporter&) = delete;
     Reporter& operator=(const Reporter&) = delete;
@@ -122,6 +123,7 @@ protected:
 
     const std::string client_;
     const int connection_;
+    const std::uint32_t client_id_;  // the engine's index of the client (UINT32_MAX: unknown)
     State state_ = State::idle;
     bool quiet_ = false;  // released, replaced or the session is over: no more events, whatever the state
 };

@@ -292,9 +292,109 @@ TEST_CASE("broadcast: gaps, duplicates, per-connection timers and a stalled memb
     }
 }
 
+namespace {
+// One push (stamped with the current time) to each listed member, 1 ms after the last.
+void stamp(Fake& f, std::vector<std::string> to) {
+    f.advance(1ms);
+    for (const auto& m : to) f.push(m);
+}
+// The push stamp() sent last.
+std::string last_push(const Fake& f) {
+    const std::int64_t wall = f.wall_base + std::chrono::duration_cast<std::chrono::microseconds>(f.now - f.t0).count();
+    return json{{"status", 200}, {"event", "nowtime"}, {"data", iso(wall)}}.dump();
+}
+// Three members receive `n` pushes each (a receive step reads them), judged by broadcast.
+json receive3(int n) {
+    return {{"clients", group3()},
+            {"steps",
+             {{{"step", "join"}, {"client", "m"}},
+              {{"step", "receive"}, {"client", "m"}, {"count", n}, {"match", {{"$profile", "push.match"}}}}}},
+            {"checks", {{{"check", "broadcast"}, {"client", "m"}}}}};
+}
+} // namespace
+
+TEST_CASE("broadcast: a fold, memory bounded however long the run", "[checks][broadcast]") {
+    Fake f(receive3(3000));
+    join3(f);
+    for (int k = 0; k < 3000; ++k) stamp(f, {"m1", "m2", "m3"});
+    auto r = finish(f);
+    const Finding& c = finding(r, "checks/0");
+    CHECK(c.verdict == Verdict::pass);
+    CHECK(c.measurements["pushes"] == 3000);
+    // Each member's first 8 and last 24 events, not its 3000 pushes.
+    CHECK(r.transcript.recorded == 3 + 3 * 3000);
+    CHECK(r.transcript.events.size() <= 3 * (8 + 24));
+}
+
+TEST_CASE("broadcast: a gap deep in a long run is found, with its evidence", "[checks][broadcast]") {
+    Fake f(receive3(1999));
+    join3(f);
+    std::string missed;
+    for (int k = 0; k < 2000; ++k) {
+        if (k == 1000) {
+            stamp(f, {"m1", "m3"});
+            missed = last_push(f);
+        } else {
+            stamp(f, {"m1", "m2", "m3"});
+        }
+    }
+    auto r = finish(f);
+    const Finding& c = finding(r, "checks/0");
+    CHECK(c.verdict == Verdict::fail);
+    CHECK(c.reason == "m2 missed the push " + missed + " that m1 received");
+    REQUIRE(c.evidence.size() == 1);
+    REQUIRE(c.evidence[0] < r.transcript.events.size());
+    CHECK(r.transcript.events[c.evidence[0]].data == missed);
+    CHECK(r.transcript.events.size() < 200);
+}
+
+TEST_CASE("broadcast: a member that reconnects starts the window again", "[checks][broadcast]") {
+    Fake f(with_checks({{{"check", "broadcast"}, {"client", "m"}}}, group3(), "m"));
+    join3(f);
+    for (int k = 0; k < 50; ++k) stamp(f, {"m1", "m2", "m3"});
+    f.closed("m2", 1006, false);
+    for (int k = 0; k < 5; ++k) stamp(f, {"m1", "m3"});  // m2 is away: these do not count
+    f.conn["m2"] = 1;
+    f.connected("m2");
+    for (int k = 0; k < 50; ++k) stamp(f, {"m1", "m2", "m3"});
+    auto r = finish(f);
+    const Finding& c = finding(r, "checks/0");
+    CHECK(c.verdict == Verdict::pass);
+    CHECK(c.measurements["pushes"] == 50);
+}
+
 TEST_CASE("broadcast: needs two clients", "[checks][broadcast]") {
     CHECK(config_error([] { Fake f(with_checks({{{"check", "broadcast"}, {"client", "a"}}})); }) ==
           "test.json: /checks/0/client: broadcast needs at least two clients (a group or a list)");
+}
+
+TEST_CASE("ordering: a fold, memory bounded however long the run", "[checks][ordering]") {
+    json scenario = {{"clients", json::array({{{"name", "a"}}})},
+                     {"steps",
+                      {{{"step", "join"}, {"client", "a"}},
+                       {{"step", "receive"}, {"client", "a"}, {"count", 3003}, {"match", {{"$type", "object"}}}}}},
+                     {"checks",
+                      {{{"check", "ordering"},
+                        {"client", "a"},
+                        {"first", {{"$profile", "welcome.match"}}},
+                        {"nothing_after", {{"$profile", "bye.match"}}}}}}};
+    Fake f(scenario);
+    f.start();
+    f.accept_all();
+    f.welcome("a");
+    for (int k = 0; k < 3000; ++k) {
+        f.advance(1ms);
+        f.push("a");
+    }
+    f.msg("a", {{"message", "bye"}});
+    f.msg("a", {{"message", "late"}});
+    auto r = finish(f);
+    const Finding& c = finding(r, "checks/0");
+    CHECK(c.reason == "a: message {\"message\":\"late\"} arrived after {\"message\":\"bye\"}");
+    REQUIRE(c.evidence.size() == 2);
+    CHECK(r.transcript.events[c.evidence[0]].data == "{\"message\":\"bye\"}");
+    CHECK(r.transcript.recorded == 3004);  // the connect and 3003 messages
+    CHECK(r.transcript.events.size() <= 8 + 24 + 2);
 }
 
 TEST_CASE("ordering: first, nothing_after and before", "[checks][ordering]") {

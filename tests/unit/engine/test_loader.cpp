@@ -62,6 +62,21 @@ TEST_CASE("JSON syntax errors carry file:line:column", "[loader]") {
           "x.json:3:13: JSON syntax error: syntax error while parsing object separator - unexpected string literal; expected ':'");
     CHECK(load_error("{\"id\": \"a.b\",}").rfind("x.json:1:14: JSON syntax error:", 0) == 0);
     CHECK(load_error("").rfind("x.json:1:1: JSON syntax error: the file is empty", 0) == 0);
+    // A number too large for a double was nlohmann's out_of_range, not a ConfigError: no file,
+    // no position, and `pushcheck validate` stopped with an internal error (found by fuzzing).
+    CHECK(load_error("{\"id\": \"a.b\",\n \"count\": 27E777777}") ==
+          "x.json:2:11: number out of range: 27E777777 does not fit a double");
+}
+
+TEST_CASE("a long scenario id is checked in bounded stack", "[loader][regression]") {
+    // The id was checked with a std::regex, whose matcher recursed once per character: a
+    // 20,000-character id overflowed the stack (found by fuzzing).
+    const std::string id = std::string(300000, 'a') + ".b";
+    CHECK(parse_scenario(R"({"id": ")" + id + R"(", "title": "t", "clients": [{"name": "a"}], "steps": [{"step": "sleep", "for_ms": 1}]})",
+                         "x.json").id == id);
+    for (const char* bad : {"a..b", ".a.b", "a.b.", "A.b", "a.b-c", "", "."})
+        CHECK(load_error(std::string(R"({"id": ")") + bad + R"(", "title": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}]})")
+                  .find("/id: expected a dotted lower-case id") != std::string::npos);
 }
 
 TEST_CASE("structural errors name the JSON pointer", "[loader]") {

@@ -73,6 +73,15 @@ TEST_CASE("$regex searches with ECMAScript syntax", "[matchers]") {
     CHECK(why({{"$regex", "^W"}}, 5) == "expected a string matching /^W/, got 5");
 }
 
+TEST_CASE("$regex matches a server's long string in bounded stack", "[matchers][regression]") {
+    // libstdc++'s default (depth-first) matcher recursed once per character, so a 200 KB
+    // string from the server against ^(a|b)*$ or ^[a-z]+$ overflowed the stack and crashed
+    // the harness (found while writing the matcher fuzz target).
+    const std::string text(200000, 'a');
+    CHECK(why({{"$regex", "^(a|b)*$"}}, text) == "MATCHED");
+    CHECK(why({{"data", {{"$regex", "^[a-z]+$"}}}}, {{"data", text + "!"}}).rfind("at /data: expected a string matching /^[a-z]+$/, got \"aaa", 0) == 0);
+}
+
 TEST_CASE("$timestamp accepts real ISO-8601 UTC date-times only", "[matchers]") {
     json ts = {{"$timestamp", "iso8601-utc"}};
     CHECK(why(ts, "2026-11-26T13:02:48.542529Z") == "MATCHED");
@@ -140,6 +149,9 @@ TEST_CASE("messages that are not JSON, binary or too deep", "[matchers]") {
 
 TEST_CASE("bad patterns are ConfigErrors naming the pointer", "[matchers]") {
     CHECK(config_error([] { P({{"data", {{"$regex", "("}}}}); }).rfind("t.json: /m/data/$regex: bad regex \"(\"", 0) == 0);
+    CHECK(config_error([] { P({{"$regex", "(a)\\1"}}); }) ==
+          "t.json: /m/$regex: bad regex \"(a)\\\\1\": back-references are not supported (messages are matched "
+          "without backtracking, in stack that does not grow with their length)");
     CHECK(config_error([] { P({{"$regx", "a"}}); }) ==
           "t.json: /m/$regx: unknown operator \"$regx\" (did you mean \"$regex\"?); known operators: $any, $type, $regex, "
           "$timestamp, $range, $one_of, $not, $eq, $absent, $json");

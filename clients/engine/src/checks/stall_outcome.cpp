@@ -11,39 +11,43 @@ public:
     ClientId target = kNoClient;
     PatternPtr match;
 
-    bool needs_transcript() const override { return true; }
-    void observe(CheckContext& ctx, std::size_t idx, ClientId) override { last_us_ = std::max(last_us_, ctx.events()[idx].t_us); }
+    // A fold: the flood's summary event, then on its connection the pushes after it and the close.
+    void observe(CheckContext& ctx, std::size_t idx, ClientId client) override {
+        const Event& e = ctx.events()[idx];
+        last_us_ = std::max(last_us_, e.t_us);
+        if (client != target) return;
+        if (flood_ == kNone) {
+            if (e.kind == EventKind::sent && e.flood) {
+                flood_ = idx;
+                ctx.keep(idx);
+            }
+            return;
+        }
+        const Event& f = ctx.events()[flood_];
+        if (e.connection != f.connection) return;
+        if (e.kind == EventKind::received && e.t_us >= f.t_us && match->matches(ctx.message(idx))) ++pushes_;
+        if (e.kind == EventKind::sent && !e.flood && e.close_code != 0) by_client_ = true;
+        if (e.kind == EventKind::closed && closed_ == kNone) {
+            closed_ = idx;
+            ctx.keep(idx);
+            if (e.data.rfind("aborted by the client", 0) == 0) by_client_ = true;
+        }
+    }
 
     CheckOutcome finish(CheckContext& ctx) override {
         const EventLog& events = ctx.events();
         const std::string& name = ctx.clients().name(target);
         CheckOutcome o;
-        std::size_t flood = kNone;
-        for (std::size_t idx : ctx.events_of(target))
-            if (events[idx].kind == EventKind::sent && events[idx].flood) {
-                flood = idx;
-                break;
-            }
-        if (flood == kNone) {
+        if (flood_ == kNone) {
             o.status = CheckOutcome::Status::fail;
             o.reason = "not enough samples: " + name + " never flooded (no flood step ran for it)";
             return o;
         }
+        const std::size_t flood = flood_, closed = closed_;
+        const bool by_client = by_client_;  // the client closed or dropped it itself: no verdict on the server
+        const std::int64_t pushes = pushes_;
         const Event& f = events[flood];
         const std::int64_t start_us = f.t_us - f.duration_us;
-        std::size_t closed = kNone;
-        bool by_client = false;  // the client closed or dropped it itself: no verdict on the server
-        std::int64_t pushes = 0;
-        for (std::size_t idx : ctx.events_of(target)) {
-            const Event& e = events[idx];
-            if (e.connection != f.connection || idx < flood) continue;
-            if (e.kind == EventKind::received && e.t_us >= f.t_us && match->matches(ctx.message(idx))) ++pushes;
-            if (e.kind == EventKind::sent && !e.flood && e.close_code != 0) by_client = true;
-            if (e.kind == EventKind::closed && closed == kNone) {
-                closed = idx;
-                if (e.data.rfind("aborted by the client", 0) == 0) by_client = true;
-            }
-        }
 
         auto& m = o.measurements;
         const double flood_ms = static_cast<double>(f.duration_us) / 1000.0;
@@ -82,6 +86,10 @@ public:
 
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
     std::int64_t last_us_ = 0;  // the last event of the run, of any client
+    std::size_t flood_ = kNone;   // the target's first flood summary
+    std::size_t closed_ = kNone;  // the first close of that connection after it
+    bool by_client_ = false;
+    std::int64_t pushes_ = 0;     // matching pushes on it after the flood ended
 };
 
 std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, const ClientTable&) {

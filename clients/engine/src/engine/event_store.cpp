@@ -37,7 +37,7 @@ std::size_t EventStore::add(Event e, ClientId client) {
         ++c.first;
         return index;
     }
-    c.last.push_back(index);
+    c.last.push(index);
     return index;
 }
 
@@ -82,7 +82,7 @@ void EventStore::trim(ClientId client, std::size_t needed, const std::function<b
     const std::size_t keep_last = windowed_ != 0 && client >= windowed_ ? 0 : keep_last_;
     while (c.last.size() > keep_last && c.last.front() < needed) {
         const std::size_t index = c.last.front();
-        c.last.pop_front();
+        c.last.pop();
         auto it = slots_.find(index);
         if (it == slots_.end()) continue;
         if (pinned(index)) {

@@ -166,6 +166,9 @@ struct ScenarioRunner::Impl final : StepContext {
     std::vector<Command> take() {
         std::vector<Command> r;
         r.swap(out);
+        for (auto& c : r)  // echoed in the client's events, so on_event need not look the name up
+            if (c.kind == Command::Kind::connect)
+                if (auto id = table.find(c.client)) c.client_id = *id;
         return r;
     }
 
@@ -469,7 +472,10 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
     if (!m.started || m.finished) return {};
     m.now_ = std::max(m.now_, now);
     event.t_us = micros(m.now_ - m.t0);
-    auto id = m.table.find(event.client);
+    // The driver's hint saves a lookup by name; the name decides.
+    auto id = event.client_id < m.table.size() && m.table.name(event.client_id) == event.client
+                  ? std::optional<ClientId>(event.client_id)
+                  : m.table.find(event.client);
     // A handshake's outcome carries how long it took since the connect went out.
     if (id && (event.kind == EventKind::connected || event.kind == EventKind::connect_failed) &&
         event.connection == m.clients[*id].connection && !event.flood)

@@ -126,6 +126,19 @@ nlohmann::json parse_config_json(const std::string& text, const std::string& fil
             what = what.substr(p + 2);
         if (text.find_first_not_of(" \t\r\n") == std::string::npos) what = "the file is empty, expected a JSON object";
         throw ConfigError(file, fmt::format("{}:{}", line, col), "JSON syntax error: " + what);
+    } catch (const nlohmann::json::out_of_range& e) {
+        // A number too large for a double ("1e999"). nlohmann gives no position but quotes the
+        // number: "... number overflow parsing '1e999'"; its first occurrence is the place.
+        const std::string what = e.what();
+        const auto open = what.find('\''), close = what.rfind('\'');
+        const std::string number = open < close && close != std::string::npos ? what.substr(open + 1, close - open - 1) : what;
+        const std::size_t at = text.find(number);
+        std::string where;
+        if (at != std::string::npos) {
+            auto [line, col] = line_col(text, at);
+            where = fmt::format("{}:{}", line, col);
+        }
+        throw ConfigError(file, where, "number out of range: " + number + " does not fit a double");
     }
 }
 

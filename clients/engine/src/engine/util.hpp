@@ -35,7 +35,8 @@ std::string describe_close(const Event& e);
 /// (line, column), both 1-based, of the byte at `offset` in `text`.
 std::pair<int, int> line_col(std::string_view text, std::size_t offset);
 
-/// Parses configuration JSON; a syntax error becomes ConfigError(file, "LINE:COL", problem).
+/// Parses configuration JSON; a syntax error or a number out of range becomes
+/// ConfigError(file, "LINE:COL", problem).
 nlohmann::json parse_config_json(const std::string& text, const std::string& file);
 
 /// (line, column) of each element of the top-level array member `key` (valid JSON only).

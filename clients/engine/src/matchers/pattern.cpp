@@ -30,6 +30,19 @@ namespace {
 using Node = Pattern::Node;
 using Op = Node::Op;
 
+// libstdc++'s default matcher is depth-first and recurses once per character matched, so a
+// long string from the server (^[a-z]+$ against 100 KB) overflowed the stack. Its breadth-first
+// matcher (__polynomial) keeps the stack flat and the time polynomial; it cannot do
+// back-references, which compile() therefore refuses.
+#if defined(__GLIBCXX__)
+constexpr std::regex::flag_type kRegexSyntax = std::regex::ECMAScript | std::regex_constants::__polynomial;
+#else
+constexpr std::regex::flag_type kRegexSyntax = std::regex::ECMAScript;
+#endif
+constexpr const char* kNoBackReferences =
+    "back-references are not supported (messages are matched without backtracking, in stack that does not "
+    "grow with their length)";
+
 const std::vector<std::string>& operator_names() {
     static const std::vector<std::string> names{"$any", "$type", "$regex", "$timestamp", "$range",
                                                 "$one_of", "$not", "$eq", "$absent", "$json"};
@@ -92,9 +105,10 @@ struct Compiler {
                 n.op = Op::regex;
                 n.value = arg;
                 try {
-                    n.re = std::make_unique<std::regex>(arg.get<std::string>(), std::regex::ECMAScript);
+                    n.re = std::make_unique<std::regex>(arg.get<std::string>(), kRegexSyntax);
                 } catch (const std::regex_error& e) {
-                    fail(at, "bad regex " + show_json(arg) + ": " + e.what());
+                    fail(at, "bad regex " + show_json(arg) + ": " +
+                                 (e.code() == std::regex_constants::error_complexity ? kNoBackReferences : e.what()));
                 }
             } else if (op_key == "$timestamp") {
                 auto f = arg.is_string() ? timestamp_format(arg.get_ref<const std::string&>()) : std::nullopt;

@@ -26,6 +26,7 @@ struct Command {
     };
     Kind kind = Kind::release;
     std::string client;
+    std::uint32_t client_id = UINT32_MAX;  // connect: the engine's index of `client`; drivers copy it into events
     int connection = 0;  // the connection number the command is meant for
     std::string path;    // connect: request path, e.g. "/nowtime"
     std::vector<std::pair<std::string, std::string>> headers;  // connect: extra headers
