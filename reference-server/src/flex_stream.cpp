@@ -80,6 +80,7 @@ void FlexStream::write_some(const ConstBuffers& b, IoHandler handler) {
         if (broken_ || beast_->total == 0) return complete_beast(broken_);
         out_.push_back({});
         if (head_ + 1 == out_.size() && !waiting_) flush();
+        publish();
         return;
     }
     IoCall call{std::move(handler), get_executor()};
@@ -150,6 +151,7 @@ void FlexStream::teardown(boost::beast::role_type role, DoneHandler handler) {
     broken_flag_ = true;  // the close frame went out: nothing more is written
     if (!broken_) broken_ = boost::asio::error::shut_down;
     fd_ = -1;
+    publish();
     boost::system::error_code ignored;
     if (role == boost::beast::role_type::server) socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
     std::make_shared<Drain>(socket(), role, std::move(call))->start(teardown_timeout_);
@@ -176,18 +178,24 @@ FlexStream::Sent FlexStream::write_frame(const Payload& frame) {
     if (broken_flag_) return Sent::failed;
     if (write_idle() && !waiting_) {
         ssize_t n = ::send(fd_, frame->bytes.data(), frame->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n == static_cast<ssize_t>(frame->size())) return Sent::now;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            fail_writes(error_code(errno, boost::system::system_category()));
-            return Sent::failed;
-        }
-        out_.push_back({frame, n > 0 ? static_cast<std::size_t>(n) : 0});
-        queued_bytes_ += kEntryBytes + unsent(out_.back());
-        wait_writable();
-        return Sent::queued;
+        return sent_part(frame, n, n < 0 ? errno : 0);
     }
     out_.push_back({frame, 0});
     queued_bytes_ += kEntryBytes + frame->size();
+    publish();
+    return Sent::queued;
+}
+
+FlexStream::Sent FlexStream::sent_part(const Payload& frame, ssize_t n, int err) {
+    if (n == static_cast<ssize_t>(frame->size())) return Sent::now;
+    if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+        fail_writes(error_code(err, boost::system::system_category()));
+        return Sent::failed;
+    }
+    out_.push_back({frame, n > 0 ? static_cast<std::size_t>(n) : 0});
+    queued_bytes_ += kEntryBytes + unsent(out_.back());
+    wait_writable();
+    publish();
     return Sent::queued;
 }
 
@@ -259,6 +267,7 @@ void FlexStream::wait_writable() {
         waiting_ = false;
         if (ec) return fail_writes(ec);
         flush();
+        publish();
     });
 }
 
@@ -271,6 +280,7 @@ void FlexStream::fail_writes(error_code ec) {
     out_.clear();
     head_ = 0;
     queued_bytes_ = 0;
+    publish();
     if (beast) complete_beast(broken_);
 }
 
@@ -297,6 +307,7 @@ void FlexStream::discard_unstarted() {
     out_.resize(w);
     head_ = 0;
     if (w == 0) std::vector<Out>().swap(out_);
+    publish();
 }
 
 // Once closed, the cached descriptor is never written again (its number may be reused).
@@ -304,6 +315,7 @@ void FlexStream::close() {
     broken_flag_ = true;
     if (!broken_) broken_ = boost::asio::error::bad_descriptor;
     fd_ = -1;
+    publish();
     boost::system::error_code ec;
     socket().close(ec);
 }

@@ -94,13 +94,19 @@ public:
     /// write_frame()'s, goes through one ordered queue of whole frames. `owner` is kept
     /// alive while a wait for the socket to drain is pending. The socket leaves Beast's
     /// tcp_stream (its timers, ~0.5 KiB a connection): the WebSocket has its own timeouts.
-    void arbitrate_writes(std::weak_ptr<void> owner) {
+    /// `*idle` is kept true exactly while a whole frame may be sent at once (nothing queued
+    /// or awaited, not broken), so the owner's push path can test it without touching
+    /// this object: then it sends itself, and hands any rest to sent_part().
+    void arbitrate_writes(std::weak_ptr<void> owner, bool* idle) {
         owner_ = std::move(owner);
         bare_.emplace(plain_->release_socket());
         plain_.reset();
         fd_ = bare_->native_handle();
         arbiter_ = true;
+        idle_ = idle;
+        publish();
     }
+    int native_handle() const { return fd_; }
     bool arbitrated() const { return arbiter_; }
 
     /// What write_frame() did with a frame.
@@ -109,6 +115,9 @@ public:
     /// with one non-blocking send(2) when nothing is queued; the rest waits for the socket.
     /// `failed`: the connection is broken (the frame is dropped).
     Sent write_frame(const Payload& frame);
+    /// After the owner's own send(2) of `frame` while idle returned `n` (errno `err` when
+    /// negative): queues what was not sent, or fails the stream.
+    Sent sent_part(const Payload& frame, ssize_t n, int err);
     /// Unsent bytes held for this stream: frames not yet written (the rest of a frame
     /// begun) plus their queue entries; the slow-consumer budget counts it.
     std::size_t queued_bytes() const { return queued_bytes_; }
@@ -143,6 +152,9 @@ private:
         IoHandler handler;
     };
     void flush();
+    void publish() {
+        if (idle_) *idle_ = write_idle() && !waiting_ && !broken_flag_;
+    }
     void advance(std::size_t n);
     void wait_writable();
     void fail_writes(error_code ec);
@@ -160,6 +172,7 @@ private:
     std::unique_ptr<BeastWrite> beast_;  // only while Beast writes (the 101, pongs, pings, close)
     error_code broken_;      // the first write error: every later write fails with it
     std::weak_ptr<void> owner_;
+    bool* idle_ = nullptr;   // the owner's copy of "a frame may go out at once"
 
     std::optional<tcp_stream> plain_;
     std::optional<boost::asio::ip::tcp::socket> bare_;  // plain TCP after the upgrade

@@ -75,7 +75,8 @@ void WebSocketSession::run(http::request<http::string_body> req) {
         self->ws_.auto_fragment(false);
         if (!self->ws_.next_layer().is_tls()) {
             self->raw_ = &self->ws_.next_layer();
-            self->raw_->arbitrate_writes(self);
+            self->raw_->arbitrate_writes(self, &self->write_now_);
+            self->fd_ = self->raw_->native_handle();
         }
         // Close codes outside 1000-4999 fail the connection instead of being echoed (RFC 6455 7.4).
         self->ws_.control_callback(
@@ -143,9 +144,16 @@ void WebSocketSession::own_tick(Clock::time_point due) {
     });
 }
 
-// The hot path: no allocation, no lock, no post; on plain TCP one send(2) when nothing is queued.
+// The hot path: no allocation, no lock, no post; on plain TCP one send(2) when nothing is
+// queued, touching only this object's first cache line.
 SendResult WebSocketSession::send(const Payload& p) {
     if (phase_ != Phase::joined) return SendResult::queued;  // already on its way out
+    if (write_now_) {  // nothing unsent: the budget admits it
+        ssize_t n = ::send(fd_, p->bytes.data(), p->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(p->size())) return SendResult::queued;
+        if (raw_->sent_part(p, n, n < 0 ? errno : 0) == FlexStream::Sent::failed) drop();
+        return SendResult::queued;
+    }
     if (raw_) {
         if (!SendBudget::admits(raw_->queued_bytes(), p->size() + FlexStream::kEntryBytes, budget_.limit()))
             return SendResult::dropped;

@@ -34,10 +34,9 @@ public:
     SendResult send(const Payload& p);
     /// Called by the room (this session's thread) after it removed this member for passing the budget.
     void cut_off();
-    /// Called by the room a few members ahead of send(): loads the stream's write state.
-    void prefetch() const {
-        if (raw_) __builtin_prefetch(raw_);
-    }
+    /// Called by the room a few members ahead of send(): loads what send() reads first.
+    void prefetch() const { __builtin_prefetch(&phase_); }
+
     /// The server is stopping: close with 1001 (going away).
     void go_away();
 
@@ -86,9 +85,11 @@ private:
     void end(error_code ec, const char* what);
     void drop();
 
-    // What a push touches comes first, in one cache line with the stream's pointer.
+    // What a push touches comes first: phase_, write_now_ and fd_ share one cache line.
     FlexStream* raw_ = nullptr;  // plain TCP: the stream's write arbiter; TLS: null
     Phase phase_ = Phase::accepting;
+    bool write_now_ = false;     // kept by raw_: a whole frame may be sent at once on fd_
+    int fd_ = -1;                // raw_'s descriptor
     SendBudget budget_;
     State& st_;
     boost::beast::websocket::stream<FlexStream> ws_;

@@ -151,12 +151,14 @@ public:
         ++sh.delivering;
         const std::size_t n = sh.members.size();
         for (std::size_t i = 0; i < n; ++i) {
-            // A send costs about one system call, so members further on are loaded
-            // meanwhile: the member 16 ahead, what its send touches 8 ahead. (Written
-            // here: GCC drops a helper function that only prefetches, as it has no effect.)
-            if (i + 16 < n && sh.members[i + 16]) __builtin_prefetch(sh.members[i + 16]);
-            if constexpr (requires(const Member& x) { x.prefetch(); }) {
-                if (i + 8 < n && sh.members[i + 8]) sh.members[i + 8]->prefetch();
+            // A send costs about one system call, so the member 8 places on is loaded
+            // meanwhile (what its send touches, when it says). Written here: GCC drops a
+            // helper function that only prefetches, as it has no effect.
+            if (i + 8 < n && sh.members[i + 8]) {
+                if constexpr (requires(const Member& x) { x.prefetch(); })
+                    sh.members[i + 8]->prefetch();
+                else
+                    __builtin_prefetch(sh.members[i + 8]);
             }
             Member* m = sh.members[i];
             if (!m) continue;  // left during this delivery
