@@ -166,7 +166,8 @@ void FlexStream::teardown(boost::beast::role_type role, DoneHandler handler) {
 // Beast's write_some() completes only when all its buffers are written (so each of its
 // calls, a whole frame since auto-fragmenting is off, is atomic on the wire). Hence no
 // frame is ever interleaved inside another, whatever the order of the calls. With nothing
-// queued a frame costs one send(2) and no allocation; what the kernel does not take waits
+// queued a frame costs one send(2) and no allocation (the session makes that call itself
+// while the flag published here says so, and hands any rest to sent_part()); what the kernel does not take waits
 // in the queue (the frame shared, not copied) for one async wait on writability, and the
 // next drain writes everything queued in one gathered sendmsg(2). TLS keeps Beast's writes.
 
