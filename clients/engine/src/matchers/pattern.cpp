@@ -343,6 +343,7 @@ std::string non_json_subject(const ParsedMessage& m) {
     switch (m.kind) {
     case ParsedMessage::Kind::binary: return "a binary message of " + std::to_string(m.size) + " bytes";
     case ParsedMessage::Kind::too_deep: return "a message nesting deeper than " + std::to_string(m.depth_limit) + " levels";
+    case ParsedMessage::Kind::undecodable: return "a message that is " + m.problem + ": " + m.preview;
     default: return "a message that is not JSON: " + m.preview;
     }
 }

@@ -10,14 +10,25 @@
 
 namespace pushcheck::engine {
 
+/// The values `{{name}}` templates stand for, for one client: `room`, `client`, `group`,
+/// `index` and the values captured from its messages. Implemented by the runner.
+struct TemplateVars {
+    virtual ~TemplateVars() = default;
+    /// The value of `name`, or nullptr when it has none (yet).
+    virtual const std::string* lookup(std::string_view name) const = 0;
+};
+
 /// A received message parsed once: its JSON value, or why it has none.
 struct ParsedMessage {
-    enum class Kind : std::uint8_t { json, not_json, too_deep, binary };
+    // undecodable: text the profile's framing cannot decode (e.g. not a Socket.IO packet).
+    enum class Kind : std::uint8_t { json, not_json, too_deep, binary, undecodable };
     Kind kind = Kind::not_json;
     int depth_limit = 0;     // too_deep: the limit it crossed
     std::size_t size = 0;    // payload bytes (for "a binary message of N bytes")
     nlohmann::json value;    // json: the parsed value
-    std::string preview;     // not_json: the start of the text, for explanations
+    std::string preview;     // not_json, undecodable: the start of the text, for explanations
+    std::string problem;     // undecodable: why, e.g. "not a Socket.IO packet: unknown packet type '9'"
+    const TemplateVars* vars = nullptr;  // the receiving client's template values (set by the runner)
 };
 
 /// Parses a payload once. Text nesting deeper than `max_depth` ('[' and '{' outside strings)
