@@ -123,6 +123,11 @@ ordered_json event_json(const Event& e, bool with_seq) {
                           {"subprotocol", h.subprotocol}};
     }
     if (e.flood) j["flood"] = {{"count", e.count}, {"duration_us", e.duration_us}};
+    if (!e.decoded.empty()) {  // the value the profile's framing decoded from data
+        ordered_json d = ordered_json::parse(e.decoded, nullptr, false);
+        if (!d.is_discarded()) j["decoded"] = std::move(d);
+    }
+    if (e.handling != Handling::none) j["handling"] = to_string(e.handling);
     return j;
 }
 
@@ -396,6 +401,13 @@ public:
             e.flood = true;
             e.count = static_cast<std::uint64_t>(integer(*f, fp, "count", 0, INT64_MAX));
             e.duration_us = integer(*f, fp, "duration_us", 0, INT64_MAX);
+        }
+        if (const json* d = opt(j, "decoded")) e.decoded = d->dump();
+        if (opt(j, "handling")) {
+            const std::string h = str(j, ptr, "handling");
+            if (h == "ignored") e.handling = Handling::ignored;
+            else if (h == "auto_replied") e.handling = Handling::auto_replied;
+            else fail(key_ptr(ptr, "handling"), "expected \"ignored\" or \"auto_replied\", got \"" + h + "\"");
         }
         return e;
     }

@@ -113,7 +113,11 @@ EventView view_event(const engine::Event& e, std::size_t cap) {
             break;
         }
         v.what = fmt::format("{} {}", e.binary ? "binary" : "text", size_text(e));
+        if (e.handling == engine::Handling::ignored) v.what += " (ignored)";
+        if (e.handling == engine::Handling::auto_replied) v.what += " (auto-replied)";
         v.payload = e.binary ? hex_preview(e.data, cap) : text_preview(e.data, cap);
+        // A profile framing (e.g. socketio): the frame and the value matchers saw.
+        if (!e.decoded.empty()) v.payload += "  = " + text_preview(e.decoded, cap);
         break;
     case K::pong:
         v.arrow = "<-";

@@ -17,6 +17,15 @@ const char* to_string(EventKind k) {
     return "?";
 }
 
+const char* to_string(Handling h) {
+    switch (h) {
+    case Handling::none: return "none";
+    case Handling::ignored: return "ignored";
+    case Handling::auto_replied: return "auto_replied";
+    }
+    return "?";
+}
+
 const char* to_string(Command::Kind k) {
     switch (k) {
     case Command::Kind::connect: return "connect";

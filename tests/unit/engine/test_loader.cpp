@@ -102,19 +102,19 @@ TEST_CASE("structural errors name the JSON pointer", "[loader]") {
 TEST_CASE("unknown steps and checks list the known ones", "[loader]") {
     CHECK(load_error(with_steps(R"([{"step":"sleep","for_ms":1}, {"step":"sleep","for_ms":1}, {"step":"jion","client":"a"}])")) ==
           "x.json: /steps/2/step: unknown step \"jion\" (did you mean \"join\"?); known steps: close, discard, disconnect_abruptly, "
-          "expect, expect_close, expect_pong, expect_silence, flood, hold, join, pause_reading, ping, receive, reconnect, "
+          "expect, expect_close, expect_pong, expect_silence, flood, hold, join, leave, pause_reading, ping, receive, reconnect, "
           "resume_reading, send, sleep");
     std::string e = load_error(R"({"id": "a.b", "title": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}],
                                    "checks": [{"check": "latancy"}]})");
     CHECK(e == "x.json: /checks/0/check: unknown check \"latancy\" (did you mean \"latency\"?); known checks: broadcast, "
-               "delivery, interval, latency, ordering, stall_outcome");
+               "delivery, heartbeat, interval, latency, ordering, stall_outcome");
     CHECK(load_error(with_steps(R"([{"client":"a"}])")).find("x.json: /steps/0: missing \"step\" (known steps: close,") == 0);
 }
 
 TEST_CASE("unknown keys, wrong types and missing parameters are errors", "[loader]") {
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"withn_ms":5}])")) ==
           "x.json: /steps/0/withn_ms: unknown key \"withn_ms\" for step expect (did you mean \"within_ms\"?); allowed keys: "
-          "step, client, level, explain, match, skip, within_ms");
+          "step, client, level, explain, match, skip, within_ms, capture");
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"within_ms":"soon"}])")) ==
           "x.json: /steps/0/within_ms: expected a duration in milliseconds (a number >= 0), got \"soon\"");
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{},"within_ms":-1}])")) ==
@@ -228,9 +228,9 @@ TEST_CASE("every step and check type is registered, with a description", "[loade
         CHECK_FALSE(text.empty());
     }
     CHECK(steps == std::vector<std::string>{"close", "discard", "disconnect_abruptly", "expect", "expect_close",
-                                            "expect_pong", "expect_silence", "flood", "hold", "join", "pause_reading", "ping",
+                                            "expect_pong", "expect_silence", "flood", "hold", "join", "leave", "pause_reading", "ping",
                                             "receive", "reconnect", "resume_reading", "send", "sleep"});
-    CHECK(checks == std::vector<std::string>{"broadcast", "delivery", "interval", "latency", "ordering", "stall_outcome"});
+    CHECK(checks == std::vector<std::string>{"broadcast", "delivery", "heartbeat", "interval", "latency", "ordering", "stall_outcome"});
 }
 
 TEST_CASE("requires names the profile sections a scenario needs", "[loader][requires]") {
@@ -243,5 +243,6 @@ TEST_CASE("requires names the profile sections a scenario needs", "[loader][requ
     CHECK(missing_sections(s, profile).empty());
     CHECK(load_error(head + R"("requires": "bye"})") == "x.json: /requires: expected an array of profile sections, got a string");
     CHECK(load_error(head + R"("requires": ["bye", "Close-Request"]})") ==
-          "x.json: /requires/1: expected the name of a profile section such as \"close_request\", got \"Close-Request\"");
+          "x.json: /requires/1: expected the name of a profile section such as \"close_request\" (or a dotted key such as "
+          "\"unknown_room.match\", or \"json_frames\"), got \"Close-Request\"");
 }

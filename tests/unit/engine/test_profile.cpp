@@ -82,7 +82,8 @@ TEST_CASE("validate_profile reports the first problem by pointer", "[profile]") 
     p = test_profile();
     p.values["rooms"]["valid"] = json::array({"nowtime"});
     CHECK(config_error([&] { validate_profile(p); }) ==
-          "test-profile.json: /rooms/valid/0: expected a path starting with \"/\", got \"nowtime\"");
+          "test-profile.json: /rooms/valid/0: expected a path starting with \"/\" (rooms are request paths unless the profile "
+          "has join.path), got \"nowtime\"");
     p = test_profile();
     p.values["push"]["timestamp_pointer"] = "data";
     CHECK(config_error([&] { validate_profile(p); }) ==

@@ -17,7 +17,7 @@ inline std::vector<std::size_t> matching(CheckContext& ctx, ClientId id, const P
     std::vector<std::size_t> out;
     const EventLog& events = ctx.events();
     for (std::size_t idx : ctx.events_of(id)) {
-        if (events[idx].kind != EventKind::received) continue;
+        if (events[idx].kind != EventKind::received || events[idx].handling != Handling::none) continue;
         if (p && !p->matches(ctx.message(idx))) continue;
         out.push_back(idx);
     }

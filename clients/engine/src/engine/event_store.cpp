@@ -48,6 +48,10 @@ const Event& EventStore::operator[](std::size_t index) const {
 
 bool EventStore::kept(std::size_t index) const { return slots_.count(index) != 0; }
 
+void EventStore::set_handling(std::size_t index, Handling h) {
+    if (auto it = slots_.find(index); it != slots_.end()) it->second.event.handling = h;
+}
+
 const ParsedMessage& EventStore::parsed(std::size_t index, const std::function<ParsedMessage(const Event&)>& parse) {
     auto it = slots_.find(index);
     if (it == slots_.end()) {

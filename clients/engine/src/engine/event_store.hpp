@@ -31,6 +31,9 @@ public:
     /// The parsed payload of a kept event, made by `parse` on first use.
     const ParsedMessage& parsed(std::size_t index, const std::function<ParsedMessage(const Event&)>& parse);
 
+    /// Marks what the profile's hooks did with a received message.
+    void set_handling(std::size_t index, Handling h);
+
     void keep(std::size_t index);
     void release(std::size_t index);
     /// Every event of `client` is kept from now on.

@@ -161,12 +161,13 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
 
     if (doc.contains("requires")) {
         const json& req = doc["requires"];
-        static const std::regex cap_re("[a-z][a-z0-9_]{0,63}");
+        static const std::regex cap_re("[a-z][a-z0-9_]{0,63}(\\.[a-z0-9_]{1,64}){0,7}");
         if (!req.is_array()) L.fail("/requires", std::string("expected an array of profile sections, got ") + type_of(req));
         for (std::size_t i = 0; i < req.size(); ++i) {
             if (!req[i].is_string() || !std::regex_match(req[i].get<std::string>(), cap_re))
                 L.fail("/requires/" + std::to_string(i),
-                       "expected the name of a profile section such as \"close_request\", got " + show_json(req[i]));
+                       "expected the name of a profile section such as \"close_request\" (or a dotted key such as "
+                       "\"unknown_room.match\", or \"json_frames\"), got " + show_json(req[i]));
             s.needs.push_back(req[i].get<std::string>());
         }
     }
@@ -279,8 +280,23 @@ bool glob(const char* p, const char* s) {
 
 std::vector<std::string> missing_sections(const Scenario& s, const json& profile_values) {
     std::vector<std::string> out;
-    for (const auto& n : s.needs)
-        if (!profile_values.is_object() || !profile_values.contains(n)) out.push_back(n);
+    for (const auto& n : s.needs) {
+        if (n == kJsonFrames) {  // a capability of the profile's framing, not a section
+            const json* f = profile_values.is_object() && profile_values.contains("framing") ? &profile_values["framing"] : nullptr;
+            if (f && *f != "json") out.push_back(n);
+            continue;
+        }
+        const json* at = profile_values.is_object() ? &profile_values : nullptr;
+        std::size_t start = 0;
+        while (at && start <= n.size()) {
+            const std::size_t dot = n.find('.', start);
+            const std::string key = n.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+            at = at->is_object() && at->contains(key) ? &(*at)[key] : nullptr;
+            if (dot == std::string::npos) break;
+            start = dot + 1;
+        }
+        if (!at) out.push_back(n);
+    }
     return out;
 }
 

@@ -1,6 +1,8 @@
 // Loading, overriding and validating profiles.
 #include "pushcheck/engine/profile.hpp"
 
+#include "engine/protocol.hpp"
+
 #include "pushcheck/engine/error.hpp"
 #include "pushcheck/engine/matcher.hpp"
 #include "pushcheck/engine/params.hpp"
@@ -249,11 +251,18 @@ void validate_profile(const Profile& p) {
     if (!p.values.is_object()) bad(p, "", "expected a JSON object (a profile) at the top level");
     if (p.values.contains("name") && !p.values["name"].is_string())
         bad(p, "/name", "expected a string, got " + show_json(p.values["name"]));
-    const json& rooms = need(p, "rooms.valid", "the room paths a client may join");
-    if (!rooms.is_array() || rooms.empty()) bad(p, "/rooms/valid", "expected a non-empty array of paths, got " + show_json(rooms));
-    for (std::size_t i = 0; i < rooms.size(); ++i)
-        if (!rooms[i].is_string() || rooms[i].get<std::string>().empty() || rooms[i].get<std::string>()[0] != '/')
-            bad(p, "/rooms/valid/" + std::to_string(i), "expected a path starting with \"/\", got " + show_json(rooms[i]));
+    const json& rooms = need(p, "rooms.valid", "the rooms a client may join");
+    if (!rooms.is_array() || rooms.empty()) bad(p, "/rooms/valid", "expected a non-empty array of rooms, got " + show_json(rooms));
+    // Rooms are request paths unless the profile's join says which path to connect to.
+    const bool rooms_are_paths = !p.find("join.path");
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+        if (!rooms[i].is_string() || rooms[i].get<std::string>().empty())
+            bad(p, "/rooms/valid/" + std::to_string(i), "expected a room name, got " + show_json(rooms[i]));
+        if (rooms_are_paths && rooms[i].get<std::string>()[0] != '/')
+            bad(p, "/rooms/valid/" + std::to_string(i),
+                "expected a path starting with \"/\" (rooms are request paths unless the profile has join.path), got " +
+                    show_json(rooms[i]));
+    }
     if (const json* inv = p.find("rooms.invalid")) {
         if (!inv->is_array()) bad(p, "/rooms/invalid", "expected an array of paths, got " + show_json(*inv));
         for (std::size_t i = 0; i < inv->size(); ++i)
@@ -276,6 +285,7 @@ void validate_profile(const Profile& p) {
     need_number(p, "timeouts.message_ms", true, "the deadline of an expected message", kMaxDurationMs);
     need_number(p, "latency.bound_ms", true, "the p99 latency bound", kMaxDurationMs);
     check_tree(p, p.values, "");
+    (void)build_protocol(p);  // framing, join and leave steps, auto_reply, ignore, subprotocols
 }
 
 } // namespace pushcheck::engine

@@ -93,6 +93,26 @@ void ClientState::begin_connection() {
     pending.clear();
     pongs.clear();
     last_ping.clear();
+    captures.clear();  // captured values belong to the connection that sent them
+}
+
+const std::string* ClientState::lookup(std::string_view key) const {
+    if (key == "room") return join ? &join->room : nullptr;
+    if (key == "client") return &name;
+    if (key == "group") return &group;
+    if (key == "index") return &index;
+    for (const auto& [k, v] : captures)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+void ClientState::capture(const std::string& key, std::string value) {
+    for (auto& [k, v] : captures)
+        if (k == key) {
+            v = std::move(value);
+            return;
+        }
+    captures.emplace_back(key, std::move(value));
 }
 
 std::chrono::microseconds ms_to_us(double ms) {

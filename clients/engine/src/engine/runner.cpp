@@ -6,6 +6,7 @@
 #include "pushcheck/engine/step.hpp"
 
 #include "engine/event_store.hpp"
+#include "engine/protocol.hpp"
 #include "engine/util.hpp"
 
 #include <atomic>
@@ -148,10 +149,48 @@ struct ScenarioRunner::Impl final : StepContext {
     ClientState& client(ClientId id) override { return clients[id]; }
     const Event& event(std::size_t i) const override { return (*store)[i]; }
     const ParsedMessage& message(std::size_t i) override {
-        const int depth = options.max_json_depth;
-        return store->parsed(i, [depth](const Event& e) { return parse_message(e.data, e.binary, depth); });
+        return store->parsed(i, [this](const Event& e) {
+            ParsedMessage pm = proto->framing->decode(e.data, e.binary, options.max_json_depth);
+            pm.vars = vars_of(e);
+            return pm;
+        });
     }
     void emit(Command c) override { out.push_back(std::move(c)); }
+    const Protocol& protocol() const override { return *proto; }
+
+    // ---- protocol hooks ----
+    std::shared_ptr<const Protocol> proto;
+    std::uint64_t auto_replies = 0, ignored = 0;
+
+    const TemplateVars* vars_of(const Event& e) const {
+        if (e.client_id < table.size() && table.name(e.client_id) == e.client) return &clients[e.client_id];
+        auto id = table.find(e.client);
+        return id ? &clients[*id] : nullptr;
+    }
+
+    /// Applies the profile's auto_reply rules and ignore patterns to a received message of the
+    /// client's current connection; a message they handle is not queued for steps.
+    Handling classify(ClientState& c, std::size_t idx) {
+        const ParsedMessage& m = message(idx);
+        if (c.join && c.join->auto_reply && c.state == ConnState::open)
+            for (const auto& rule : proto->auto_reply) {
+                if (!rule.match->matches(m)) continue;
+                std::string why;
+                auto frame = rule.reply.build(&c, *proto->framing, &why);
+                if (!frame) break;  // a template without a value: the message goes to the steps
+                out.push_back(text_command(c, std::move(*frame)));
+                ++auto_replies;
+                store->set_handling(idx, Handling::auto_replied);
+                return Handling::auto_replied;
+            }
+        for (const auto& p : proto->ignore)
+            if (p->matches(m)) {
+                ++ignored;
+                store->set_handling(idx, Handling::ignored);
+                return Handling::ignored;
+            }
+        return Handling::none;
+    }
     TaskStatus fail(ClientId id, std::string reason, std::vector<std::size_t> evidence) override {
         if (failure) return TaskStatus::failed;  // the first failure of a step is the one reported
         const BoundStep& s = steps[current];
@@ -291,7 +330,9 @@ struct ScenarioRunner::Impl final : StepContext {
             c.state = ConnState::closed;
             c.closed_at = idx;
             break;
-        case EventKind::received: c.pending.push(idx); break;
+        case EventKind::received:
+            if (e.handling == Handling::none) c.pending.push(idx);
+            break;
         case EventKind::pong: c.pongs.push_back(idx); break;
         case EventKind::sent:
         case EventKind::error: break;
@@ -345,8 +386,10 @@ struct CheckCtx final : CheckContext {
 } // namespace
 
 void ScenarioRunner::Impl::observe(std::size_t idx, ClientId id) {
+    const bool handled = (*store)[idx].handling != Handling::none;
     for (std::size_t i = 0; i < checks.size(); ++i) {
         if (!check_errors[i].empty()) continue;
+        if (handled && !checks[i].impl->sees_handled()) continue;
         try {
             checks[i].impl->observe(*check_ctx, idx, id);
         } catch (const std::exception& e) {
@@ -367,7 +410,18 @@ ScenarioRunner::ScenarioRunner(const Scenario& scenario, const Profile& profile,
     m.table = ClientTable::build(scenario.clients, file, m.options.shard_index, m.options.shard_count);
     m.clients.resize(m.table.size());
     m.live_open.assign(m.table.size(), 0);
-    for (ClientId i = 0; i < m.table.size(); ++i) m.clients[i].name = m.table.name(i);
+    for (ClientId i = 0; i < m.table.size(); ++i) {
+        m.clients[i].name = m.table.name(i);
+        m.clients[i].group = m.clients[i].name;
+        m.clients[i].index = "1";
+    }
+    for (const auto& d : scenario.clients)
+        for (int k = 1; k <= d.count; ++k)
+            if (auto id = m.table.find(d.name + std::to_string(k))) {
+                m.clients[*id].group = d.name;
+                m.clients[*id].index = std::to_string(k);
+            }
+    m.proto = build_protocol(profile);
     m.store = std::make_unique<EventStore>(m.table.size(), m.options.keep_first, m.options.keep_last,
                                            m.options.keep_clients);
     if (!scenario.steps.is_array() || scenario.steps.empty()) throw ConfigError(file, "/steps", "expected a non-empty array of steps");
@@ -482,6 +536,9 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
         event.duration_us = micros(m.now_ - m.clients[*id].connect_sent);
     const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
+        if (id && m.proto->classifies() && (*m.store)[idx].kind == EventKind::received &&
+            (*m.store)[idx].connection == m.clients[*id].connection)
+            m.classify(m.clients[*id], idx);
         m.count_live((*m.store)[idx], id);
         m.observe(idx, id ? *id : kNoClient);
         m.tick_live();
@@ -610,10 +667,18 @@ ScenarioResult ScenarioRunner::result() {
     }
 
     r.regrade();
+    if (m.auto_replies || m.ignored)
+        r.measurements["profile_hooks"] = {{"auto_replied", m.auto_replies}, {"ignored", m.ignored}};
     // The kept events become the transcript; evidence turns from event indices into
     // positions in it (evidence that was not kept is left out).
     r.transcript.recorded = m.store->size();
     r.transcript.events = m.store->take();
+    if (m.proto->framing->transforms())  // reports show what matchers saw beside the frame
+        for (auto& e : r.transcript.events)
+            if ((e.kind == EventKind::received || e.kind == EventKind::sent) && !e.flood) {
+                ParsedMessage pm = m.proto->framing->decode(e.data, e.binary, m.options.max_json_depth);
+                if (pm.kind == ParsedMessage::Kind::json) e.decoded = pm.value.dump(-1, ' ', false, json::error_handler_t::replace);
+            }
     auto position = [&r](std::size_t seq) -> std::optional<std::size_t> {
         const auto& ev = r.transcript.events;
         auto it = std::lower_bound(ev.begin(), ev.end(), seq, [](const Event& e, std::size_t s) { return e.seq < s; });

@@ -3,6 +3,7 @@
 #include "pushcheck/engine/matcher.hpp"
 #include "pushcheck/engine/params.hpp"
 
+#include "engine/templating.hpp"
 #include "engine/util.hpp"
 
 #include <cmath>
@@ -14,13 +15,15 @@ using nlohmann::json;
 
 struct Pattern::Node {
     enum class Op : std::uint8_t {
-        any, type, regex, timestamp, range, one_of, not_, eq, absent, object, array, literal, placeholder, json_text
+        any, type, regex, timestamp, range, one_of, not_, eq, absent, object, array, literal, placeholder, json_text,
+        templated  // a string with {{name}} parts, rendered with the receiving client's values
     };
     Op op = Op::any;
     TimestampFormat format = TimestampFormat::iso8601_utc;  // timestamp
     json value;  // literal / $eq value / $regex source / $type name
     std::optional<double> lo, hi;
     std::unique_ptr<std::regex> re;
+    std::shared_ptr<const TextTemplate> text;  // templated
     std::vector<std::string> keys;  // object: member names, parallel to items
     std::vector<Node> items;        // object members, array elements, $one_of alternatives, $not operand
 };
@@ -155,10 +158,29 @@ struct Compiler {
                 n.items.push_back(compile(spec[i], ptr + "/" + std::to_string(i), false));
             return n;
         }
+        if (spec.is_string())
+            if (auto t = TextTemplate::parse(spec.get_ref<const std::string&>())) {
+                n.op = Op::templated;
+                n.text = std::make_shared<const TextTemplate>(std::move(*t));
+                return n;
+            }
         n.op = Op::literal;
         n.value = spec;
         return n;
     }
+};
+
+// The template values of the message being matched (set for the duration of one matches()).
+thread_local const TemplateVars* t_vars = nullptr;
+
+struct VarsScope {
+    const TemplateVars* saved;
+    explicit VarsScope(const TemplateVars* v) : saved(t_vars) {
+        if (v) t_vars = v;
+    }
+    ~VarsScope() { t_vars = saved; }
+    VarsScope(const VarsScope&) = delete;
+    VarsScope& operator=(const VarsScope&) = delete;
 };
 
 bool is_integer(const json& v) {
@@ -231,6 +253,11 @@ bool ok(const Node& n, const json& v) {
         return true;
     }
     case Op::literal: return v == n.value;
+    case Op::templated: {
+        if (!v.is_string()) return false;
+        auto want = n.text->render(t_vars);
+        return want && *want == v.get_ref<const std::string&>();
+    }
     }
     return false;
 }
@@ -292,6 +319,11 @@ std::string describe_node(const Node& n, std::size_t max) {
     }
     case Op::array: s = "an array of " + std::to_string(n.items.size()) + " elements"; break;
     case Op::literal: s = show_json(n.value, max); break;
+    case Op::templated: {
+        auto v = n.text->render(t_vars);
+        s = v ? show_json(json(*v), max) + " (" + n.text->source() + ")" : show_json(json(n.text->source()), max);
+        break;
+    }
     }
     if (s.size() > max) {
         s.resize(max);
@@ -334,6 +366,12 @@ std::string explain(const Node& n, const json& v, const std::string& ptr) {
         if (j) return explain(n.items[0], *j, ptr + " (decoded)");
         break;
     }
+    case Op::templated: {
+        std::string missing;
+        if (!n.text->render(t_vars, &missing))
+            return at(ptr) + "expected " + show_json(json(n.text->source())) + ", but " + missing_value_text(missing);
+        break;
+    }
     default: break;
     }
     return at(ptr) + "expected " + describe_node(n, 80) + ", got " + show_json(v);
@@ -364,14 +402,15 @@ void Pattern::check(const json& spec, const std::string& file, const std::string
     (void)Compiler{file, true}.compile(spec, pointer, false);
 }
 
-bool Pattern::matches(const json& v, std::string* why) const {
+bool Pattern::matches(const json& v, std::string* why, const TemplateVars* vars) const {
+    VarsScope scope(vars);
     if (ok(*root_, v)) return true;
     if (why) *why = explain(*root_, v, "");
     return false;
 }
 
 bool Pattern::matches(const ParsedMessage& m, std::string* why) const {
-    if (m.kind == ParsedMessage::Kind::json) return matches(m.value, why);
+    if (m.kind == ParsedMessage::Kind::json) return matches(m.value, why, m.vars);
     if (ok_non_json(*root_)) return true;
     if (why) {
         if (m.kind == ParsedMessage::Kind::too_deep)

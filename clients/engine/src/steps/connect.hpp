@@ -1,6 +1,6 @@
 // The task shared by `join` and `reconnect` (internal).
 #pragma once
-#include "steps/common.hpp"
+#include "steps/sequence.hpp"
 
 #include <fmt/format.h>
 
@@ -17,11 +17,13 @@ struct ConnectConfig {
     double within_ms = 5000;
     Expect expect = Expect::open;
     double ramp_per_s = 0;  // > 0: the k-th client connects k / ramp_per_s seconds after the step starts
+    bool render = false;    // the room or the profile's join.path has templates: a target per client
+    double sequence_ms = 0; // the profile's join steps: the sum of their expect deadlines
 
     std::chrono::microseconds budget(double scale) const { return budget(scale, 1); }
     std::chrono::microseconds budget(double scale, std::size_t clients) const {
         const double ramp_ms = ramp_per_s > 0 ? 1000.0 * static_cast<double>(clients) / ramp_per_s : 0.0;
-        return scaled_us(within_ms, scale) + ms_to_us(kDriverGraceMs + ramp_ms);
+        return scaled_us(within_ms + sequence_ms, scale) + ms_to_us(kDriverGraceMs + ramp_ms);
     }
 
     /// The specs of join and reconnect allow only these words (ParamType::choice).
@@ -65,6 +67,10 @@ public:
         }
         c.begin_connection();
         c.join = target;
+        if (cfg_.target && cfg_.render) {
+            if (auto why = render_target(ctx, c); !why.empty()) return ctx.fail(client, why);
+            target = c.join;
+        }
         path_ = &target->path;
         Command cmd;
         cmd.kind = Command::Kind::connect;
@@ -83,15 +89,36 @@ public:
 
     TaskStatus on_event(StepContext& ctx, std::size_t idx) override {
         if (waiting_) return TaskStatus::running;  // the previous connection's last events
+        if (sequence_ && sequence_->active()) {
+            // With expect "any", a server that ends the connection during the join steps has answered.
+            if (cfg_.expect == ConnectConfig::Expect::any && ctx.client(client).state == ConnState::closed)
+                return TaskStatus::passed;
+            return sequence_->advance(ctx, *this);
+        }
         const Event& e = ctx.event(idx);
         if (cfg_.expect == ConnectConfig::Expect::attempt &&
             (e.kind == EventKind::connected || e.kind == EventKind::connect_failed || e.kind == EventKind::closed))
             return TaskStatus::passed;
         switch (e.kind) {
-        case EventKind::connected:
+        case EventKind::connected: {
             if (cfg_.expect == ConnectConfig::Expect::refused)
                 return ctx.fail(client, "the handshake to " + *path_ + " was accepted; expected a refusal", {idx});
+            const ClientState& c = ctx.client(client);
+            const Protocol& proto = ctx.protocol();
+            if (c.join && c.join->check_subprotocol && proto.subprotocol && e.data != *proto.subprotocol)
+                return ctx.fail(client,
+                                fmt::format("the server chose {}; profile {} expects {} (offered: {})",
+                                            e.data.empty() ? std::string("no subprotocol") : "subprotocol \"" + e.data + "\"",
+                                            proto.profile_name,
+                                            proto.subprotocol->empty() ? std::string("none") : "\"" + *proto.subprotocol + "\"",
+                                            util::join(c.join->subprotocols)),
+                                {idx});
+            if (c.join && c.join->join_steps && !proto.join.empty()) {
+                sequence_.emplace(proto.join);
+                return sequence_->advance(ctx, *this);
+            }
             return TaskStatus::passed;
+        }
         case EventKind::connect_failed:
             if (e.http_status == 0)
                 return ctx.fail(kNoClient,
@@ -113,14 +140,41 @@ public:
     TaskStatus on_deadline(StepContext& ctx) override {
         if (waiting_) return connect(ctx);
         if (cfg_.expect == ConnectConfig::Expect::attempt) return TaskStatus::passed;
+        if (sequence_ && sequence_->active()) return sequence_->timed_out(ctx, *this);
         return ctx.fail(kNoClient, "connect failed: no handshake within " + scaled_text(ctx, cfg_.within_ms) + " (client " +
                                        ctx.client(client).name + ", " + *path_ + ")");
     }
 
 private:
+    // The room (and the profile's join.path) rendered for this client; "" or why it cannot be.
+    std::string render_target(StepContext& ctx, ClientState& c) {
+        auto t = std::make_shared<JoinTarget>(*c.join);
+        std::string missing;
+        if (auto room = TextTemplate::parse(t->room)) {
+            auto v = room->render(&c, &missing);
+            if (!v) return "cannot join room " + t->room + ": " + missing_value_text(missing);
+            t->room = std::move(*v);
+        }
+        c.join = t;  // {{room}} in the join path is the rendered room
+        const std::string& jp = ctx.protocol().join_path;
+        if (jp.empty()) {
+            t->path = t->room;
+        } else if (auto path = TextTemplate::parse(jp)) {
+            auto v = path->render(&c, &missing);
+            if (!v) return "cannot build the join path " + jp + ": " + missing_value_text(missing);
+            t->path = std::move(*v);
+        } else {
+            t->path = jp;
+        }
+        if (t->path.empty() || t->path[0] != '/')
+            return "the request path \"" + t->path + "\" (room \"" + t->room + "\") does not start with \"/\"";
+        return "";
+    }
+
     const ConnectConfig& cfg_;
     const std::string* path_ = nullptr;
     bool waiting_ = false;  // ramp: the connect has not gone out yet
+    std::optional<SequenceRun> sequence_;  // the profile's join steps, once the handshake completed
 };
 
 } // namespace pushcheck::engine::steps

@@ -1,11 +1,14 @@
 // expect: the next message matching a pattern arrives in time; earlier ones must match skip.
 #include "steps/common.hpp"
 
+#include "engine/protocol.hpp"
+
 namespace pushcheck::engine::steps {
 namespace {
 
 struct Config {
     PatternPtr match, skip;
+    std::vector<Capture> captures;
     double within_ms = 3000;
     std::chrono::microseconds budget(double scale) const { return scaled_us(within_ms, scale); }
 };
@@ -37,7 +40,15 @@ private:
                 return on_deadline(ctx);
             }
             const ParsedMessage& m = ctx.message(idx);
-            if (cfg_.match->matches(m)) return TaskStatus::passed;
+            if (cfg_.match->matches(m)) {
+                for (const auto& cap : cfg_.captures) {
+                    std::string why;
+                    auto v = cap.take(m, ctx.event(idx).data, &why);
+                    if (!v) return ctx.fail(client, why, {idx});
+                    c.capture(cap.name, std::move(*v));
+                }
+                return TaskStatus::passed;
+            }
             if (cfg_.skip && cfg_.skip->matches(m)) {
                 ++skipped_;
                 if (last_skipped_.size() == 5) last_skipped_.erase(last_skipped_.begin());
@@ -73,14 +84,19 @@ std::unique_ptr<Step> make(const Params& p) {
     c.match = p.pattern("match");
     c.skip = p.optional_pattern("skip");
     c.within_ms = p.number_or_profile("within_ms", "timeouts.message_ms");
+    if (p.has("capture")) c.captures = parse_captures(p.raw("capture"), p.file(), p.pointer() + "/capture");
     return std::make_unique<StepOf<Config, ExpectTask>>(std::move(c));
 }
 
 const StepInfo kExpect{
     "expect",
-    "the next message matching `match` arrives within the deadline; earlier messages must match `skip`",
+    "the next message matching `match` arrives within the deadline; earlier messages must match `skip`; `capture` "
+    "keeps values of it for {{name}} templates",
     true,
-    {{"match", ParamType::pattern, true}, {"skip", ParamType::pattern}, {"within_ms", ParamType::duration}},
+    {{"match", ParamType::pattern, true},
+     {"skip", ParamType::pattern},
+     {"within_ms", ParamType::duration},
+     {"capture", ParamType::json}},
     nullptr,
     &make,
 };

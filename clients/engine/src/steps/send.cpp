@@ -2,6 +2,8 @@
 #include "pushcheck/engine/error.hpp"
 #include "steps/common.hpp"
 
+#include "engine/protocol.hpp"
+
 namespace pushcheck::engine::steps {
 namespace {
 
@@ -10,6 +12,7 @@ constexpr std::size_t kMaxPayload = 64u << 20;  // a scenario typo must not allo
 struct Config {
     std::string payload;
     bool binary = false;
+    std::optional<OutMessage> templated;  // json or text with {{name}} parts: built per client
     std::chrono::microseconds budget(double) const { return {}; }
 };
 
@@ -23,7 +26,14 @@ public:
         cmd.kind = cfg_.binary ? Command::Kind::send_binary : Command::Kind::send_text;
         cmd.client = c.name;
         cmd.connection = c.connection;
-        cmd.data = cfg_.payload;
+        if (cfg_.templated) {
+            std::string why;
+            auto frame = cfg_.templated->build(&c, *ctx.protocol().framing, &why);
+            if (!frame) return ctx.fail(client, why);
+            cmd.data = std::move(*frame);
+        } else {
+            cmd.data = cfg_.payload;
+        }
         ctx.emit(std::move(cmd));
         return TaskStatus::passed;
     }
@@ -66,9 +76,13 @@ std::unique_ptr<Step> make(const Params& p) {
     Config c;
     std::string unit;
     if (p.has("json")) {
-        unit = p.raw("json").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        // Encoded by the profile's framing (JSON text, or e.g. a Socket.IO packet).
+        OutMessage m = out_json(p.raw("json"), *framing_of(p.profile()), p.file(), p.pointer() + "/json");
+        if (m.templated) c.templated = std::move(m);
+        else unit = std::move(m.frame);
     } else if (p.has("text")) {
         unit = p.string_or("text", "");
+        if (TextTemplate::parse(unit)) c.templated = out_text(unit);
     } else if (p.has("binary_hex")) {
         c.binary = true;
         if (auto why = decode_hex(p.string_or("binary_hex", ""), unit); !why.empty()) p.fail("binary_hex", why);
@@ -76,6 +90,7 @@ std::unique_ptr<Step> make(const Params& p) {
         p.fail("", "step send needs exactly one of \"json\", \"text\" or \"binary_hex\"");
     }
     std::int64_t repeat = p.integer_or("repeat", 1);
+    if (c.templated && repeat != 1) p.fail("repeat", "a message with {{name}} templates cannot be repeated");
     if (!unit.empty() && static_cast<std::uint64_t>(repeat) > kMaxPayload / unit.size())
         p.fail("repeat", "the payload would exceed " + std::to_string(kMaxPayload >> 20) + " MiB");
     c.payload.reserve(unit.size() * static_cast<std::size_t>(repeat));
@@ -85,7 +100,8 @@ std::unique_ptr<Step> make(const Params& p) {
 
 const StepInfo kSend{
     "send",
-    "send one frame: `json` (serialised), `text` or `binary_hex`; `repeat` repeats the payload inside the frame",
+    "send one frame: `json` (encoded by the profile's framing), `text` or `binary_hex`; `repeat` repeats the "
+    "payload inside the frame",
     true,
     {{"json", ParamType::json},
      {"text", ParamType::string},

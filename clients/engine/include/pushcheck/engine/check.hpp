@@ -82,6 +82,9 @@ public:
     virtual CheckOutcome finish(CheckContext& ctx) = 0;
     /// True: every event of the check's clients is kept until finish().
     virtual bool needs_transcript() const { return false; }
+    /// True: observe() also sees the messages the profile's hooks handled (Event::handling:
+    /// ignored or auto-replied), e.g. to judge heartbeats; other checks never see them.
+    virtual bool sees_handled() const { return false; }
 };
 
 /// A check type: name, one-line description, parameters and factory. `targets` are the

@@ -77,8 +77,9 @@ public:
 
     /// True when the message matches. Otherwise, when `why` is given, sets it to one line
     /// naming the JSON pointer, what was expected and what came.
+    /// Strings with `{{name}}` parts match the value the message's client has for them (m.vars).
     bool matches(const ParsedMessage& m, std::string* why = nullptr) const;
-    bool matches(const nlohmann::json& v, std::string* why = nullptr) const;
+    bool matches(const nlohmann::json& v, std::string* why = nullptr, const TemplateVars* vars = nullptr) const;
     /// What the pattern accepts, in words ("an ISO-8601 UTC timestamp"), cut at `max` characters.
     std::string describe(std::size_t max = 80) const;
     /// True for {"$any": true}.

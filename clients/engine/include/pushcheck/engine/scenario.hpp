@@ -17,12 +17,16 @@ struct ClientDecl {
 
 /// One scenario file: metadata plus the raw steps and checks. Profile references inside
 /// steps and checks are resolved when the scenario is bound to a profile (see runner.hpp).
+/// The requirement met by profiles whose framing is JSON text (no `framing`, or "json").
+inline constexpr const char* kJsonFrames = "json_frames";
+
 struct Scenario {
     std::string id, title, description, file;
     Level level = Level::must;
     std::vector<std::string> tags;
-    /// "requires": the profile sections it needs (e.g. close_request); a profile without one
-    /// of them makes the scenario not_applicable (see missing_sections).
+    /// "requires": the profile sections it needs (e.g. close_request, or a dotted key such as
+    /// unknown_room.match), or "json_frames" (the profile's framing is JSON text); a profile
+    /// without one of them makes the scenario not_applicable (see missing_sections).
     std::vector<std::string> needs;
     std::vector<ClientDecl> clients;
     nlohmann::json steps = nlohmann::json::array();

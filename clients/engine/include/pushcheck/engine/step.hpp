@@ -34,17 +34,26 @@ private:
     std::size_t head_ = 0;
 };
 
+struct Protocol;
+
 /// Where and how a client joined, kept for `reconnect`.
 struct JoinTarget {
+    std::string room;  // the room joined ({{room}}); the path too unless the profile's join has one
     std::string path;
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<std::string> subprotocols;
     int recv_buffer = 0;  // SO_RCVBUF in bytes (0: the system's default)
+    bool join_steps = true;   // run the profile's join steps after the handshake
+    bool auto_reply = true;   // answer messages matching the profile's auto_reply rules
+    bool check_subprotocol = false;  // the profile's subprotocols.expect applies (offer not overridden)
 };
 
 /// The engine's per-client state. Kept small: a load run has thousands of clients.
-struct ClientState {
+/// It is also the client's template values: {{room}}, {{client}}, {{group}}, {{index}} and captures.
+struct ClientState final : TemplateVars {
     std::string name;
+    std::string group, index;  // "m" and "3" for member m3; a single client: its name and "1"
+    std::vector<std::pair<std::string, std::string>> captures;  // values captured from its messages
     int connection = -1;  // current connection number; -1 until the first join
     ConnState state = ConnState::idle;
     std::size_t connected_at = kNoEvent;  // `connected` of the current connection
@@ -61,7 +70,20 @@ struct ClientState {
     void begin_connection();
     /// True while a connection is open or half-closed by us.
     bool connected() const { return state == ConnState::open || state == ConnState::closing; }
+
+    const std::string* lookup(std::string_view key) const override;
+    void capture(const std::string& key, std::string value);
 };
+
+/// A text frame for the client's current connection.
+inline Command text_command(const ClientState& c, std::string data) {
+    Command cmd;
+    cmd.kind = Command::Kind::send_text;
+    cmd.client = c.name;
+    cmd.connection = c.connection;
+    cmd.data = std::move(data);
+    return cmd;
+}
 
 /// Status a task reports after each call.
 enum class TaskStatus { running, passed, failed };
@@ -80,6 +102,8 @@ public:
     /// The event's payload parsed once (cached).
     virtual const ParsedMessage& message(std::size_t index) = 0;
     virtual void emit(Command c) = 0;
+    /// The profile's protocol hooks (framing, join and leave steps, automatic replies).
+    virtual const Protocol& protocol() const = 0;
     /// Records the failure ("NAME: reason" unless `id` is kNoClient) and returns failed.
     virtual TaskStatus fail(ClientId id, std::string reason, std::vector<std::size_t> evidence = {}) = 0;
 };

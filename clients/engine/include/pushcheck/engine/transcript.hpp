@@ -12,6 +12,15 @@ namespace pushcheck::engine {
 using SteadyTime = std::chrono::steady_clock::time_point;
 using WallTime = std::chrono::system_clock::time_point;
 
+/// What the engine did with a received message before steps saw it (the profile's hooks).
+enum class Handling : std::uint8_t {
+    none,          // steps and checks see it
+    ignored,       // it matched an `ignore` pattern: no step or check sees it
+    auto_replied,  // it matched an `auto_reply` rule, which answered it: no step or check sees it
+};
+
+const char* to_string(Handling h);
+
 /// What happened on one client connection.
 enum class EventKind {
     connected,       // opening handshake completed (data: negotiated subprotocol)
@@ -54,9 +63,11 @@ struct Event {
     int http_status = 0;       // connect_failed: HTTP status of a refused upgrade (0: none)
     bool reached = false;      // connect_failed: the target answered as an HTTP server
     std::shared_ptr<const Handshake> handshake;  // connected / connect_failed: the dialled URL and response
+    Handling handling = Handling::none;  // received: set by the engine (profile hooks)
     bool flood = false;        // sent: the summary of a flood, not one frame
     std::uint64_t count = 0;   // flood: frames written (size: their bytes; data: why it stopped)
     std::int64_t duration_us = 0;  // flood: from its first write to its end
+    std::string decoded;       // received/sent under a transforming framing: the decoded value as JSON text (reports)
 };
 
 /// The record of one scenario run, in the order the engine received the events. It holds
