@@ -407,7 +407,8 @@ public:
             const std::string h = str(j, ptr, "handling");
             if (h == "ignored") e.handling = Handling::ignored;
             else if (h == "auto_replied") e.handling = Handling::auto_replied;
-            else fail(key_ptr(ptr, "handling"), "expected \"ignored\" or \"auto_replied\", got \"" + h + "\"");
+            else if (h == "profile_steps") e.handling = Handling::profile_steps;
+            else fail(key_ptr(ptr, "handling"), "expected \"ignored\", \"auto_replied\" or \"profile_steps\", got \"" + h + "\"");
         }
         return e;
     }

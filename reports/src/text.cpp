@@ -115,6 +115,7 @@ EventView view_event(const engine::Event& e, std::size_t cap) {
         v.what = fmt::format("{} {}", e.binary ? "binary" : "text", size_text(e));
         if (e.handling == engine::Handling::ignored) v.what += " (ignored)";
         if (e.handling == engine::Handling::auto_replied) v.what += " (auto-replied)";
+        if (e.handling == engine::Handling::profile_steps) v.what += " (profile steps)";
         v.payload = e.binary ? hex_preview(e.data, cap) : text_preview(e.data, cap);
         // A profile framing (e.g. socketio): the frame and the value matchers saw.
         if (!e.decoded.empty()) v.payload += "  = " + text_preview(e.decoded, cap);

@@ -22,6 +22,7 @@ const char* to_string(Handling h) {
     case Handling::none: return "none";
     case Handling::ignored: return "ignored";
     case Handling::auto_replied: return "auto_replied";
+    case Handling::profile_steps: return "profile_steps";
     }
     return "?";
 }

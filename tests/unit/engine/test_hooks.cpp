@@ -147,9 +147,12 @@ TEST_CASE("a client joined with auto_reply false leaves heartbeats to the steps"
     CHECK(sent_json(f, "a").size() == 1);  // the subscribe only
 }
 
-TEST_CASE("ignored messages reach neither steps nor content checks", "[hooks][ignore]") {
+TEST_CASE("ignored messages reach neither steps nor content checks; the join steps' messages reach no check",
+          "[hooks][ignore]") {
     json steps = join_and_welcome();
-    Fake f({{"steps", steps}, {"checks", {{{"check", "ordering"}, {"client", "a"}, {"first", {{"event", "pusher:connection_established"}}}}}}},
+    // The first message a check sees is the welcome: connection_established belongs to the join steps.
+    Fake f({{"steps", steps},
+            {"checks", {{{"check", "ordering"}, {"client", "a"}, {"first", {{"event", "pusher_internal:subscription_succeeded"}}}}}}},
            profile_of(pusher_like()));
     f.start();
     f.accept_all();
@@ -161,6 +164,10 @@ TEST_CASE("ignored messages reach neither steps nor content checks", "[hooks][ig
     auto r = f.result();
     CHECK(r.verdict == Verdict::pass);
     CHECK(r.measurements["profile_hooks"]["ignored"] == 2);
+    std::vector<Handling> handled;
+    for (const auto& e : r.transcript.events)
+        if (e.kind == EventKind::received) handled.push_back(e.handling);
+    CHECK(handled == std::vector<Handling>{Handling::ignored, Handling::profile_steps, Handling::ignored, Handling::none});
 }
 
 TEST_CASE("members join rooms named by their index; captures belong to each client", "[hooks][templates]") {

@@ -229,15 +229,22 @@ TEST_CASE("the documented example scenario loads and runs against the shipped pr
     CHECK(r.findings.size() == 6);
 }
 
-TEST_CASE("every scenario of the suite loads and binds to the nowtime profile", "[runner][suite]") {
+TEST_CASE("every scenario of the suite loads and binds to every shipped profile it applies to", "[runner][suite]") {
     const std::string root = PUSHCHECK_SOURCE_DIR;
-    Profile p = load_profile("nowtime", {root + "/scenarios/profiles"});
     std::vector<Scenario> all;
     REQUIRE_NOTHROW(all = load_scenarios({root + "/scenarios/suite"}));
     CHECK(all.size() >= 10);
-    for (const auto& s : all) {
-        INFO(s.file);
-        CHECK_NOTHROW(validate_scenario(s, p));
+    for (const char* name : {"nowtime", "socketio-nowtime", "pusher-nowtime"}) {
+        Profile p = load_profile(name, {root + "/scenarios/profiles"});
+        std::size_t bound = 0;
+        for (const auto& s : all) {
+            if (!missing_sections(s, p.values).empty()) continue;
+            INFO(name << ": " << s.file);
+            CHECK_NOTHROW(validate_scenario(s, p));
+            ++bound;
+        }
+        INFO(name);
+        CHECK(bound >= 15);
     }
 }
 

@@ -94,6 +94,7 @@ void ClientState::begin_connection() {
     pongs.clear();
     last_ping.clear();
     captures.clear();  // captured values belong to the connection that sent them
+    in_profile_steps = false;
 }
 
 const std::string* ClientState::lookup(std::string_view key) const {

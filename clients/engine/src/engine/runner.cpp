@@ -331,7 +331,7 @@ struct ScenarioRunner::Impl final : StepContext {
             c.closed_at = idx;
             break;
         case EventKind::received:
-            if (e.handling == Handling::none) c.pending.push(idx);
+            if (e.handling == Handling::none || e.handling == Handling::profile_steps) c.pending.push(idx);
             break;
         case EventKind::pong: c.pongs.push_back(idx); break;
         case EventKind::sent:
@@ -536,9 +536,11 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
         event.duration_us = micros(m.now_ - m.clients[*id].connect_sent);
     const std::size_t idx = m.store->add(std::move(event), id ? *id : kNoClient);
     try {
-        if (id && m.proto->classifies() && (*m.store)[idx].kind == EventKind::received &&
-            (*m.store)[idx].connection == m.clients[*id].connection)
-            m.classify(m.clients[*id], idx);
+        if (id && (*m.store)[idx].kind == EventKind::received && (*m.store)[idx].connection == m.clients[*id].connection) {
+            ClientState& c = m.clients[*id];
+            const Handling h = m.proto->classifies() ? m.classify(c, idx) : Handling::none;
+            if (h == Handling::none && c.in_profile_steps) m.store->set_handling(idx, Handling::profile_steps);
+        }
         m.count_live((*m.store)[idx], id);
         m.observe(idx, id ? *id : kNoClient);
         m.tick_live();

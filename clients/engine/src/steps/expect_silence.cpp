@@ -21,7 +21,7 @@ public:
     // Observes only: messages stay queued for later steps.
     TaskStatus on_event(StepContext& ctx, std::size_t idx) override {
         const Event& e = ctx.event(idx);
-        if (e.kind != EventKind::received) return TaskStatus::running;
+        if (e.kind != EventKind::received || e.handling != Handling::none) return TaskStatus::running;
         const auto at = ctx.time_of(idx);
         if (at < from_ || at > *deadline) return TaskStatus::running;
         if (cfg_.match && !cfg_.match->matches(ctx.message(idx))) return TaskStatus::running;

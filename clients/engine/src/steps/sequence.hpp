@@ -20,6 +20,22 @@ public:
     TaskStatus advance(StepContext& ctx, Task& task) {
         started_ = true;
         ClientState& c = ctx.client(task.client);
+        const TaskStatus st = run(ctx, task, c);
+        c.in_profile_steps = st == TaskStatus::running;  // its messages are the sequence's, not the room's
+        return st;
+    }
+
+    TaskStatus timed_out(StepContext& ctx, Task& task, std::vector<std::size_t> evidence = {}) {
+        ctx.client(task.client).in_profile_steps = false;
+        const SequenceItem& item = (*items_)[at_];
+        return ctx.fail(task.client,
+                        where(ctx, item) + ": no message matching " + item.match->describe() + " within " +
+                            scaled_text(ctx, within(ctx, item)),
+                        std::move(evidence));
+    }
+
+private:
+    TaskStatus run(StepContext& ctx, Task& task, ClientState& c) {
         while (at_ < items_->size()) {
             const SequenceItem& item = (*items_)[at_];
             if (item.kind == SequenceItem::Kind::send) {
@@ -70,15 +86,6 @@ public:
         return TaskStatus::passed;
     }
 
-    TaskStatus timed_out(StepContext& ctx, Task& task, std::vector<std::size_t> evidence = {}) {
-        const SequenceItem& item = (*items_)[at_];
-        return ctx.fail(task.client,
-                        where(ctx, item) + ": no message matching " + item.match->describe() + " within " +
-                            scaled_text(ctx, within(ctx, item)),
-                        std::move(evidence));
-    }
-
-private:
     static double within(StepContext& ctx, const SequenceItem& item) {
         return item.within_ms > 0 ? item.within_ms : ctx.protocol().message_ms;
     }

@@ -65,6 +65,7 @@ struct ClientState final : TemplateVars {
     std::shared_ptr<const JoinTarget> join;  // the last join, for reconnect
     std::uint32_t task = ~std::uint32_t{0};  // running task of the current step
     SteadyTime connect_sent{};               // when the current connection's connect went out
+    bool in_profile_steps = false;           // the profile's join or leave steps are consuming its messages
 
     /// Starts a new connection: resets everything that belongs to the old one.
     void begin_connection();

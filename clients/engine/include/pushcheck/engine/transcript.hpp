@@ -17,6 +17,7 @@ enum class Handling : std::uint8_t {
     none,          // steps and checks see it
     ignored,       // it matched an `ignore` pattern: no step or check sees it
     auto_replied,  // it matched an `auto_reply` rule, which answered it: no step or check sees it
+    profile_steps, // it came while the profile's join or leave steps ran: they see it, checks do not
 };
 
 const char* to_string(Handling h);
