@@ -3,12 +3,12 @@
 # build/fuzz. New inputs that reach new code are added to tests/fuzz/corpus/<target>/;
 # a crash leaves its input in build/fuzz/artifacts/ and makes this script exit 1.
 # Usage: tests/fuzz/run.sh [target...]
-#   (targets: http_request ws_frames scenario_loader profile_loader matcher timestamp frame_scanner)
+#   (targets: http_request ws_frames scenario_loader profile_loader matcher timestamp framing frame_scanner)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(http_request ws_frames scenario_loader profile_loader matcher timestamp frame_scanner)
+[ ${#targets[@]} -gt 0 ] || targets=(http_request ws_frames scenario_loader profile_loader matcher timestamp framing frame_scanner)
 command -v clang++ >/dev/null || { echo "run.sh: clang++ is needed (apt-get install clang)" >&2; exit 2; }
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DPUSHCHECK_FUZZ=ON -DPUSHCHECK_BENCH=OFF \

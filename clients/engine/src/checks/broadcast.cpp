@@ -10,6 +10,7 @@
 // (a gap, a duplicate, a member that stopped receiving: commits stop) has the check judged
 // at that moment, as if the window ended there; the verdict is then frozen.
 #include "checks/common.hpp"
+#include "engine/pointer.hpp"
 
 #include <fmt/format.h>
 
@@ -55,7 +56,7 @@ public:
     std::vector<ClientId> targets;
     PatternPtr match;
     std::string key_text;
-    std::optional<nlohmann::json::json_pointer> key;
+    std::optional<MessagePointer> key;
 
     void start(std::size_t clients) {
         slot_.assign(clients, kNone);
@@ -329,15 +330,14 @@ private:
     std::string key_of(const Event& e, const ParsedMessage& m) const {
         if (m.kind != ParsedMessage::Kind::json) return e.data;
         if (!key) return m.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        try {
-            if (m.value.contains(*key)) return m.value.at(*key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        } catch (const nlohmann::json::exception&) {
-        }
+        if (const nlohmann::json* v = resolve_pointer(m.value, *key, scratch_))
+            return v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         return "(no " + key_text + ")";
     }
     static std::string shown(const std::string& k) { return k.size() > 80 ? k.substr(0, 80) + "..." : k; }
 
-    std::vector<std::size_t> slot_;  // client id -> index in members_ (kNone: not a member)
+    mutable PointerScratch scratch_;  // JSON decoded from a string on the way to the key
+    std::vector<std::size_t> slot_;   // client id -> index in members_ (kNone: not a member)
     std::vector<Member> members_;
     Member* last_ = nullptr;      // the last member to join, once every member is connected
     std::optional<Item> k0_;      // its first push in the window
@@ -357,7 +357,7 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     c->key_text = p.string_or("key", "");
     if (!c->key_text.empty()) {
         try {
-            c->key = nlohmann::json::json_pointer(c->key_text);
+            c->key = MessagePointer(nlohmann::json::json_pointer(c->key_text));
         } catch (const nlohmann::json::exception&) {
             p.fail("key", "expected a JSON pointer such as \"/data\" (or \"\" for the whole message)");
         }

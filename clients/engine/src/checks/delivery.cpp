@@ -1,5 +1,6 @@
 // delivery: every push the schedule promised arrived, once: the load figures of a run.
 #include "checks/common.hpp"
+#include "engine/pointer.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@ public:
     std::size_t targets = 0;
     PatternPtr match;
     PatternPtr welcome;  // nullptr: the profile has no welcome
-    nlohmann::json::json_pointer key;
+    MessagePointer key;
     TimestampFormat format = TimestampFormat::iso8601_utc;
     double interval_ms = 0, tolerance_ms = 0;
     std::int64_t max_missed = 0;
@@ -81,16 +82,12 @@ public:
             ++s.pushes;
             std::string k;
             if (m.kind == ParsedMessage::Kind::json) {
-                try {
-                    if (m.value.contains(key)) {
-                        const auto& v = m.value.at(key);
-                        k = v.is_string() ? v.get<std::string>() : v.dump();
-                        if (auto ts = timestamp_us(v, format); ts && e.wall_us >= *ts) {
-                            latency_.add(e.wall_us - *ts);
-                            s.latency.add(e.wall_us - *ts);
-                        }
+                if (const nlohmann::json* v = resolve_pointer(m.value, key, scratch_)) {
+                    k = v->is_string() ? v->get<std::string>() : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                    if (auto ts = timestamp_us(*v, format); ts && e.wall_us >= *ts) {
+                        latency_.add(e.wall_us - *ts);
+                        s.latency.add(e.wall_us - *ts);
                     }
-                } catch (const nlohmann::json::exception&) {
                 }
             }
             if (!k.empty() && k == c.last_key) {
@@ -237,6 +234,7 @@ private:
     std::vector<Second> seconds_;
     std::map<std::string, std::uint64_t> disconnects_;
     Histogram latency_, connect_, welcome_;
+    PointerScratch scratch_;  // JSON decoded from a string on the way to the key
     std::uint64_t clients_connected_ = 0, connections_ = 0, connect_failed_ = 0, received_ = 0, missed_ = 0,
                   duplicates_ = 0;
     std::size_t first_duplicate_ = 0;
@@ -254,7 +252,7 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
         c->welcome = p.pattern_or_profile("welcome", "welcome.match");
     const std::string key = p.string_or_profile("key", "push.timestamp_pointer");
     try {
-        c->key = nlohmann::json::json_pointer(key);
+        c->key = MessagePointer(nlohmann::json::json_pointer(key));
     } catch (const nlohmann::json::exception&) {
         p.fail("key", "expected a JSON pointer such as \"/data\", got \"" + key + "\"");
     }

@@ -1,5 +1,6 @@
 // latency: receive wall time minus the timestamp the target put in the message.
 #include "checks/common.hpp"
+#include "engine/pointer.hpp"
 
 #include <fmt/format.h>
 
@@ -17,7 +18,7 @@ public:
 
     std::vector<char> is_target;  // by client id
     PatternPtr match;
-    nlohmann::json::json_pointer pointer;
+    MessagePointer pointer;
     std::string pointer_text;
     TimestampFormat format = TimestampFormat::iso8601_utc;
     double bound_ms = 0;
@@ -31,7 +32,7 @@ public:
         std::optional<std::int64_t> ts;
         std::string got = "nothing (no such key)";
         if (m.kind == ParsedMessage::Kind::json) {
-            const nlohmann::json* v = find(m.value);
+            const nlohmann::json* v = resolve_pointer(m.value, pointer, scratch_);
             if (v) {
                 got = show_json(*v, 60);
                 ts = timestamp_us(*v, format);
@@ -144,17 +145,9 @@ public:
     }
 
 private:
-    const nlohmann::json* find(const nlohmann::json& v) const {
-        try {
-            if (!v.contains(pointer)) return nullptr;
-            return &v.at(pointer);
-        } catch (const nlohmann::json::exception&) {
-            return nullptr;  // e.g. "/data/x" into an array
-        }
-    }
-
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
     static constexpr std::size_t kEvidence = 20;
+    PointerScratch scratch_;           // JSON decoded from a string on the way to the timestamp
     std::vector<std::int64_t> exact_;  // the first kExact samples (us)
     Histogram hist_;                   // every sample
     std::uint64_t negative_ = 0, unreadable_ = 0;
@@ -206,7 +199,7 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     c->match = p.pattern_or_profile("match", "push.match");
     c->pointer_text = p.string_or_profile("pointer", "push.timestamp_pointer");
     try {
-        c->pointer = nlohmann::json::json_pointer(c->pointer_text);
+        c->pointer = MessagePointer(nlohmann::json::json_pointer(c->pointer_text));
     } catch (const nlohmann::json::exception&) {
         p.fail("pointer", "expected a JSON pointer such as \"/data\", got \"" + c->pointer_text + "\"");
     }

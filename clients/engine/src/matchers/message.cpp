@@ -1,6 +1,8 @@
 // Parsing received payloads once, with a nesting limit, and reading ISO-8601 timestamps.
 #include "pushcheck/engine/matcher.hpp"
 
+#include "matchers/preview.hpp"
+
 #include <array>
 #include <cstdlib>
 #include <cmath>
@@ -31,6 +33,14 @@ int json_nesting_depth(std::string_view text, int limit) {
     return deepest;
 }
 
+std::string text_preview(std::string_view data) {
+    constexpr std::size_t kMax = 60;
+    std::string s = nlohmann::json(std::string(data.substr(0, kMax))).dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace);
+    if (data.size() > kMax) s.insert(s.size() - 1, "...");
+    return s;
+}
+
 ParsedMessage parse_message(std::string_view data, bool binary, int max_depth) {
     ParsedMessage m;
     m.size = data.size();
@@ -47,11 +57,7 @@ ParsedMessage parse_message(std::string_view data, bool binary, int max_depth) {
     if (m.value.is_discarded()) {
         m.kind = ParsedMessage::Kind::not_json;
         m.value = nullptr;
-        constexpr std::size_t kMax = 60;
-        std::string s = nlohmann::json(std::string(data.substr(0, kMax))).dump(-1, ' ', false,
-                                                                              nlohmann::json::error_handler_t::replace);
-        if (data.size() > kMax) s.insert(s.size() - 1, "...");
-        m.preview = s;
+        m.preview = text_preview(data);
     } else {
         m.kind = ParsedMessage::Kind::json;
     }
