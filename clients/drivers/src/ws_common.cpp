@@ -47,12 +47,20 @@ std::string error_text(const error_code& ec, std::size_t max_message_bytes) {
     return ec.message();
 }
 
+namespace {
+// A close frame without a status code is reported as 1005 ("no status received", RFC 6455
+// 7.4.1), as browsers do; 0 stays "no close frame at all".
+int code_of(const websocket::close_reason& cr) {
+    return cr.code == websocket::close_code::none ? 1005 : static_cast<int>(cr.code);
+}
+} // namespace
+
 Ending read_ending(const error_code& ec, const websocket::close_reason& cr, bool got_close_frame,
                    std::size_t max_message_bytes) {
     // Once the server's close frame arrived the handshake is done; a teardown error after it
     // (a TLS peer that skips close_notify) does not make the close unclean.
     if (ec == websocket::error::closed || got_close_frame)
-        return {false, std::string(cr.reason.data(), cr.reason.size()), cr.code, true, true};
+        return {false, std::string(cr.reason.data(), cr.reason.size()), code_of(cr), true, true};
     if (is_drop(ec)) return {false, error_text(ec, max_message_bytes), 0, false, true};
     return {true, error_text(ec, max_message_bytes), 0, false, false};
 }
@@ -60,7 +68,7 @@ Ending read_ending(const error_code& ec, const websocket::close_reason& cr, bool
 Ending close_ending(const error_code& close_ec, const error_code& read_ec,
                     const websocket::close_reason& cr, bool timed_out, std::chrono::milliseconds timeout) {
     if (!close_ec || read_ec == websocket::error::closed || cr.code != websocket::close_code::none)
-        return {false, std::string(cr.reason.data(), cr.reason.size()), cr.code, true, false};
+        return {false, std::string(cr.reason.data(), cr.reason.size()), code_of(cr), true, false};
     if (timed_out) return {false, "no close frame from the server within " + ms_text(timeout), 0, false, false};
     return {false, error_text(close_ec, 0), 0, false, false};
 }

@@ -69,12 +69,13 @@ OutMessage out_text(const std::string& text) {
 std::optional<std::string> Capture::take(const ParsedMessage& m, const std::string& frame, std::string* why) const {
     std::string text;
     if (pointer) {
-        if (m.kind != ParsedMessage::Kind::json || !m.value.contains(*pointer)) {
+        PointerScratch scratch;
+        const json* v = m.kind == ParsedMessage::Kind::json ? resolve_pointer(m.value, *pointer, scratch) : nullptr;
+        if (!v) {
             if (why) *why = "capture " + name + ": the message has nothing at " + pointer_text;
             return std::nullopt;
         }
-        const json& v = m.value.at(*pointer);
-        text = v.is_string() ? v.get<std::string>() : dump(v);
+        text = v->is_string() ? v->get<std::string>() : dump(*v);
     } else {
         text = frame;
     }
@@ -117,7 +118,7 @@ std::vector<Capture> parse_captures(const json& spec, const std::string& file, c
         }
         if (has_pointer) {
             try {
-                c.pointer = json::json_pointer(pointer_text);
+                c.pointer = MessagePointer(json::json_pointer(pointer_text));
             } catch (const json::exception&) {
                 throw ConfigError(file, at, "expected a JSON pointer such as \"/data/sid\", got " + show_json(json(pointer_text)));
             }

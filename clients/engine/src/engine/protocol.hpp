@@ -6,6 +6,7 @@
 #include "pushcheck/engine/matcher.hpp"
 #include "pushcheck/engine/profile.hpp"
 
+#include "engine/pointer.hpp"
 #include "engine/templating.hpp"
 
 #include <nlohmann/json.hpp>
@@ -41,7 +42,7 @@ OutMessage out_text(const std::string& text);
 /// A value taken from a received message into a template name.
 struct Capture {
     std::string name;
-    std::optional<nlohmann::json::json_pointer> pointer;  // none: the frame's text
+    std::optional<MessagePointer> pointer;  // none: the frame's text (steps into JSON held in strings)
     std::string pointer_text;
     std::shared_ptr<const std::regex> regex;  // applied to the value's text; group 1 if any, else the match
 

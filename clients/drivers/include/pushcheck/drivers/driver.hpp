@@ -11,7 +11,7 @@
 // - pong: a pong control frame arrived (data = payload). Pings from the server are
 //   answered automatically and not reported.
 // - closed: the connection ended, once per connection. close_code = the server's close
-//   code (0: no close frame), clean = the closing handshake completed, by_peer = the
+//   code (0: no close frame; 1005: a close frame without a code), clean = the closing handshake completed, by_peer = the
 //   server started it; data = the close reason, or what went wrong ("eof without close
 //   frame", "connection reset", ...).
 // - error: a transport or protocol error while open ("message exceeds N bytes", an invalid
