@@ -51,11 +51,21 @@ int list_command(const RunOptions& o, const std::string& format, std::ostream& o
         int must = 0, should = 0, may = 0;
         for (const auto& s : p.scenarios)
             (s.level == engine::Level::must ? must : s.level == engine::Level::should ? should : may)++;
-        out << fmt::format("{} scenarios: {} must, {} should, {} may.\n\n", p.scenarios.size(), must, should, may);
-        out << "| id | level | title | what it proves |\n|---|---|---|---|\n";
-        for (const auto& s : p.scenarios)
-            out << fmt::format("| `{}` | {} | {} | {} |\n", s.id, engine::to_string(s.level), cell(s.title),
-                               cell(s.description));
+        std::size_t na = 0;
+        for (const auto& s : p.scenarios) na += !engine::missing_sections(s, p.profile.values).empty();
+        out << fmt::format("{} scenarios: {} must, {} should, {} may; profile `{}` runs {} of them ({} not applicable).\n\n",
+                           p.scenarios.size(), must, should, may, p.profile.name, p.scenarios.size() - na, na);
+        out << fmt::format("| id | level | title | what it proves | with `{}` |\n|---|---|---|---|---|\n", p.profile.name);
+        for (const auto& s : p.scenarios) {
+            const auto missing = engine::missing_sections(s, p.profile.values);
+            std::string runs = "runs";
+            if (!missing.empty()) {
+                runs = "not applicable: requires";
+                for (std::size_t i = 0; i < missing.size(); ++i) runs += (i ? ", `" : " `") + missing[i] + "`";
+            }
+            out << fmt::format("| `{}` | {} | {} | {} | {} |\n", s.id, engine::to_string(s.level), cell(s.title),
+                               cell(s.description), runs);
+        }
     } else {
         std::size_t w = 0;
         for (const auto& s : p.scenarios) w = std::max(w, s.id.size());
@@ -103,7 +113,11 @@ std::vector<std::string> suite_gaps(const engine::Profile& profile, std::vector<
     }
     for (const auto& s : suite) {
         if (auto missing = engine::missing_sections(s, profile.values); !missing.empty()) {
-            not_applicable.push_back(s.id + " (it requires " + joined(missing) + ", which the profile lacks)");
+            not_applicable.push_back(s.id + " (it requires " + joined(missing) + ", which the profile lacks" +
+                                     (std::find(missing.begin(), missing.end(), engine::kJsonFrames) != missing.end()
+                                          ? "; json_frames: its framing is not JSON text"
+                                          : "") +
+                                     ")");
             continue;
         }
         try {

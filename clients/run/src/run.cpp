@@ -443,6 +443,8 @@ engine::ScenarioResult not_applicable(const engine::Scenario& s, const std::stri
     const auto missing = engine::missing_sections(s, profile.values);
     r.reason = fmt::format("not applicable: it requires {} and profile {} has no such section", fmt::join(missing, ", "),
                            profile.name);
+    if (std::find(missing.begin(), missing.end(), engine::kJsonFrames) != missing.end())
+        r.reason += fmt::format(" (json_frames: its framing, {}, is not JSON text)", profile.values.value("framing", "json"));
     return r;
 }
 

@@ -1,6 +1,9 @@
 // Profile hooks: join and leave steps, templates, captures, auto_reply, ignore, subprotocols.
 #include "fake.hpp"
 
+#include <fstream>
+#include <sstream>
+
 using namespace pushcheck::test;
 
 namespace {
@@ -261,4 +264,38 @@ TEST_CASE("requires accepts dotted keys and json_frames", "[hooks][requires]") {
     CHECK(missing_sections(s, p) == std::vector<std::string>{"unknown_room.close_codes"});
     p["framing"] = "socketio";
     CHECK(missing_sections(s, p) == std::vector<std::string>{"unknown_room.close_codes", "json_frames"});
+}
+
+TEST_CASE("the worked example of docs/profiles.md loads and joins as documented", "[hooks][docs]") {
+    std::ifstream in(std::string(PUSHCHECK_SOURCE_DIR) + "/docs/profiles.md");
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string doc = ss.str();
+    auto at = doc.find("### Worked example: a join-by-message protocol");
+    REQUIRE(at != std::string::npos);
+    auto start = doc.find("```json\n", at);
+    REQUIRE(start != std::string::npos);
+    start += 8;
+    Profile p = make_profile(json::parse(doc.substr(start, doc.find("```", start) - start)), "docs/profiles.md");
+    json steps = join_and_welcome();
+    steps.push_back({{"step", "receive"}, {"client", "a"}, {"count", 1}, {"match", {{"$profile", "push.match"}}}});
+    steps.push_back({{"step", "leave"}, {"client", "a"}});
+    Fake f({{"steps", steps}}, p);
+    f.start();
+    REQUIRE(f.of_kind(Command::Kind::connect).at(0).path == "/ws");
+    f.accept_all();
+    f.msg("a", {{"type", "hello"}, {"session", "s-1"}});
+    f.msg("a", {{"type", "ping"}});  // answered by auto_reply
+    f.msg("a", {{"type", "subscribed"}, {"room", "lobby"}});
+    f.msg("a", {{"type", "tick"}, {"room", "lobby"}, {"at", f.wall_base / 1000}});
+    f.msg("a", {{"type", "pong"}});
+    REQUIRE(f.done());
+    CHECK(f.result().verdict == Verdict::pass);
+    auto sent = sent_json(f, "a");
+    REQUIRE(sent.size() == 4);
+    CHECK(sent[0] == json{{"type", "subscribe"}, {"room", "lobby"}, {"session", "s-1"}});
+    CHECK(sent[1] == json{{"type", "pong"}});
+    CHECK(sent[2] == json{{"type", "unsubscribe"}, {"room", "lobby"}});
+    CHECK(sent[3] == json{{"type", "ping"}});
 }
