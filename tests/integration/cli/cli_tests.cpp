@@ -129,8 +129,8 @@ TEST_CASE("validate accepts the shipped suite and profile", "[cli]") {
     INFO(r.err);
     CHECK(r.code == 0);
     // The scenarios of protocol hooks nowtime does not have (a server hello, application heartbeats,
-    // a leave message, an error for an unknown room) are not applicable to it.
-    CHECK(r.out.find("(profile nowtime, runs every suite scenario but 5 not applicable to it:") != std::string::npos);
+    // a leave message, an error for an unknown room, a WebSocket keep-alive) are not applicable to it.
+    CHECK(r.out.find("(profile nowtime, runs every suite scenario but 6 not applicable to it:") != std::string::npos);
 }
 
 TEST_CASE("an unreachable target exits 3", "[cli][exit3]") {
@@ -187,7 +187,7 @@ TEST_CASE("driver both runs each scenario under each driver", "[cli][drivers]") 
 TEST_CASE("docs/conformance.md is generated from the suite and not stale", "[cli][docs]") {
     std::string doc = slurp(fs::path(PUSHCHECK_SOURCE_DIR) / "docs" / "conformance.md");
     // One generated table per shipped profile: which scenarios it runs.
-    for (std::string profile : {"", "socketio-nowtime", "pusher-nowtime"}) {
+    for (std::string profile : {"", "socketio-nowtime", "pusher-nowtime", "graphql-nowtime"}) {
         std::vector<std::string> args{"list", "--format", "markdown"};
         std::string marker = "<!-- BEGIN GENERATED: pushcheck list --format markdown";
         if (!profile.empty()) {
@@ -329,7 +329,7 @@ TEST_CASE("validate rejects duplicate ids, reads folders, and checks a profile a
     auto q = cli({"validate", t.file("nobye.json", nobye.dump())});
     INFO(q.out << q.err);
     CHECK(q.code == 0);
-    CHECK(q.out.find("but 13 not applicable to it") != std::string::npos);  // 8 need the bye, 5 other hooks
+    CHECK(q.out.find("but 14 not applicable to it") != std::string::npos);  // 8 need the bye, 6 other hooks
     CHECK(q.out.find("lifecycle.close_bye (it requires bye, which the profile lacks)") != std::string::npos);
 }
 

@@ -25,7 +25,7 @@ TEST_CASE("the shipped nowtime profile loads by name and validates", "[profile]"
 
 TEST_CASE("an unknown profile name lists the known ones", "[profile]") {
     CHECK(config_error([] { load_profile("nowtim", {kProfiles}); }) ==
-          "nowtim: no such profile (looked for nowtim.json in " + kProfiles + "); known profiles: nowtime, pusher-nowtime, socketio-nowtime");
+          "nowtim: no such profile (looked for nowtim.json in " + kProfiles + "); known profiles: graphql-nowtime, nowtime, pusher-nowtime, socketio-nowtime");
 }
 
 TEST_CASE("overrides replace existing values of the same type", "[profile]") {
