@@ -1,6 +1,8 @@
 // Profile hooks: join and leave steps, templates, captures, auto_reply, ignore, subprotocols.
 #include "fake.hpp"
 
+#include "engine/protocol.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -298,4 +300,17 @@ TEST_CASE("the worked example of docs/profiles.md loads and joins as documented"
     CHECK(sent[1] == json{{"type", "pong"}});
     CHECK(sent[2] == json{{"type", "unsubscribe"}, {"room", "lobby"}});
     CHECK(sent[3] == json{{"type", "ping"}});
+}
+
+TEST_CASE("a capture's regex runs on a server's long text in bounded stack; back-references are refused", "[hooks][capture]") {
+    auto caps = parse_captures(json{{"word", {{"regex", "^([a-z]+)$"}}}}, "p.json", "/join/steps/0/capture");
+    REQUIRE(caps.size() == 1);
+    const std::string frame(200000, 'a');  // the default (depth-first) matcher overflowed the stack on this
+    ParsedMessage m = parse_message(frame, false, 64);
+    std::string why;
+    auto v = caps[0].take(m, frame, &why);
+    REQUIRE(v.has_value());
+    CHECK(v->size() == frame.size());
+    CHECK(config_error([] { parse_captures(json{{"x", {{"regex", "(a)\\1"}}}}, "p.json", "/c"); }).find("back-references") !=
+          std::string::npos);
 }

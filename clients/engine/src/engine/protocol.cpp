@@ -4,6 +4,7 @@
 #include "pushcheck/engine/error.hpp"
 #include "pushcheck/engine/params.hpp"
 
+#include "engine/safe_regex.hpp"
 #include "engine/util.hpp"
 
 #include <algorithm>
@@ -126,9 +127,11 @@ std::vector<Capture> parse_captures(const json& spec, const std::string& file, c
         }
         if (!regex_text.empty()) {
             try {
-                c.regex = std::make_shared<const std::regex>(regex_text, std::regex::ECMAScript);
+                c.regex = std::make_shared<const std::regex>(regex_text, kRegexSyntax);
             } catch (const std::regex_error& e) {
-                throw ConfigError(file, at + "/regex", std::string("bad regex: ") + e.what());
+                throw ConfigError(file, at + "/regex",
+                                  std::string("bad regex: ") +
+                                      (e.code() == std::regex_constants::error_complexity ? kNoBackReferences : e.what()));
             }
         }
         out.push_back(std::move(c));
@@ -205,11 +208,13 @@ struct Builder {
 
     void only(const json& v, const std::string& ptr, std::initializer_list<const char*> keys) {
         if (!v.is_object()) fail(ptr, "expected an object, got " + show_json(v));
-        for (const auto& [k, x] : v.items())
+        for (const auto& item : v.items()) {
+            const std::string& k = item.key();
             if (std::none_of(keys.begin(), keys.end(), [&k](const char* a) { return k == a; })) {
                 std::vector<std::string> names(keys.begin(), keys.end());
                 fail(ptr + "/" + pointer_escape(k), "unknown key \"" + k + "\" (allowed: " + util::join(names) + ")");
             }
+        }
     }
 
     // Every template a hook uses must have a value by the time it is rendered.

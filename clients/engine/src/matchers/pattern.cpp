@@ -3,6 +3,7 @@
 #include "pushcheck/engine/matcher.hpp"
 #include "pushcheck/engine/params.hpp"
 
+#include "engine/safe_regex.hpp"
 #include "engine/templating.hpp"
 #include "engine/util.hpp"
 
@@ -32,19 +33,6 @@ namespace {
 
 using Node = Pattern::Node;
 using Op = Node::Op;
-
-// libstdc++'s default matcher is depth-first and recurses once per character matched, so a
-// long string from the server (^[a-z]+$ against 100 KB) overflowed the stack. Its breadth-first
-// matcher (__polynomial) keeps the stack flat and the time polynomial; it cannot do
-// back-references, which compile() therefore refuses.
-#if defined(__GLIBCXX__)
-constexpr std::regex::flag_type kRegexSyntax = std::regex::ECMAScript | std::regex_constants::__polynomial;
-#else
-constexpr std::regex::flag_type kRegexSyntax = std::regex::ECMAScript;
-#endif
-constexpr const char* kNoBackReferences =
-    "back-references are not supported (messages are matched without backtracking, in stack that does not "
-    "grow with their length)";
 
 const std::vector<std::string>& operator_names() {
     static const std::vector<std::string> names{"$any", "$type", "$regex", "$timestamp", "$range",
