@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 using namespace server_test;
 
@@ -42,15 +43,18 @@ public:
         std::size_t at = 0;
         while (at < bytes.size()) {
             short got = wait(POLLOUT | POLLIN, deadline);
-            if (got == 0) return false;
-            if ((got & POLLIN) && !receive(in, chunk)) return false;
+            if (got == 0) return failed("no progress within " + std::to_string(timeout.count()) + " ms, " + std::to_string(at) + " of " + std::to_string(bytes.size()) + " bytes written");
+            if ((got & POLLIN) && !receive(in, chunk)) return failed("the server ended the connection (" + std::to_string(at) + " of " + std::to_string(bytes.size()) + " bytes written)");
             if (!(got & POLLOUT)) continue;
             ssize_t n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
+            if (n < 0 && errno != EAGAIN && errno != EINTR) return failed(std::string("send: ") + std::strerror(errno));
             if (n > 0) at += static_cast<std::size_t>(n);
         }
         return true;
     }
+
+    /// Why the last send_all failed.
+    const std::string& last_error() const { return last_error_; }
 
     /// Appends what arrives within `timeout` (at most `max` bytes) to `out`; false when the
     /// connection ended.
@@ -60,6 +64,12 @@ public:
     }
 
 private:
+    bool failed(std::string why) {
+        last_error_ = std::move(why);
+        return false;
+    }
+    std::string last_error_;
+
     bool receive(std::string& out, std::size_t max) {
         char buf[4096];
         ssize_t n = ::recv(fd_, buf, std::min(max, sizeof buf), MSG_DONTWAIT);
@@ -189,7 +199,9 @@ TEST_CASE("members flooding pings while pushes flow see only whole frames, pongs
                 readers[i].pings_sent.push_back(ping_payload(i, readers[i].pings_sent.size()));
                 burst += client_frame(9, readers[i].pings_sent.back());
             }
-            REQUIRE(peers[i]->send_all(burst, readers[i].bytes));
+            const bool sent = peers[i]->send_all(burst, readers[i].bytes);
+            INFO("member " << i << " round " << rounds << ": " << peers[i]->last_error());
+            REQUIRE(sent);
             readers[i].feed();
             REQUIRE(pump(i, ms(1), 2048));  // read slowly: the server's queue fills and drains
             INFO("member " << i << " round " << rounds << ": " << readers[i].error);

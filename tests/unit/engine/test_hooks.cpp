@@ -314,3 +314,55 @@ TEST_CASE("a capture's regex runs on a server's long text in bounded stack; back
     CHECK(config_error([] { parse_captures(json{{"x", {{"regex", "(a)\\1"}}}}, "p.json", "/c"); }).find("back-references") !=
           std::string::npos);
 }
+
+TEST_CASE("a load run's attempt join still runs the join steps, and their failure only stops that client", "[hooks][join][load]") {
+    json steps = {{{"step", "join"}, {"client", "m"}, {"expect", "attempt"}}};
+    Fake f({{"clients", {{{"name", "m"}, {"count", 2}}}}, {"steps", steps}}, profile_of(pusher_like()));
+    f.start();
+    f.accept_all();
+    f.msg("m1", kEstablished);
+    CHECK(sent_json(f, "m1").size() == 1);  // subscribed
+    f.msg("m2", {{"event", "pusher:error"}});  // not the hello: m2's join steps stop, leniently
+    REQUIRE(f.done());
+    CHECK(f.result().verdict == Verdict::pass);
+    CHECK(sent_json(f, "m2").empty());
+}
+
+TEST_CASE("templates any takes a profile pattern for every room", "[hooks][templates]") {
+    // The unknown-room scenarios: no push of any room may come, not only of the unknown one.
+    json steps = {{{"step", "join"}, {"client", "a"}, {"room", "nope"}, {"expect", "any"}},
+                  {{"step", "expect_silence"}, {"client", "a"}, {"match", {{"$profile", "push.match"}, {"templates", "any"}}}, {"for_ms", 100}}};
+    Fake f({{"steps", steps}}, profile_of(pusher_like()));
+    f.start();
+    f.accept_all();
+    f.msg("a", kEstablished);
+    f.msg("a", {{"event", "nowtime"}, {"channel", "lobby"}, {"data", "{\"time\":\"2026-12-01T00:00:00.000Z\"}"}});
+    f.advance(200ms);
+    REQUIRE(f.done());
+    auto r = f.result();
+    CHECK(r.verdict == Verdict::fail);
+    CHECK(finding(r, "steps/1").reason.find("ms into a 100 ms silence window") != std::string::npos);
+}
+
+TEST_CASE("requires follows array indices in dotted keys", "[hooks][requires]") {
+    Scenario s = scenario_of({{"requires", {"rooms.invalid.0", "rooms.invalid.3"}}, {"steps", {{{"step", "sleep"}, {"for_ms", 1}}}}});
+    CHECK(missing_sections(s, test_profile().values) == std::vector<std::string>{"rooms.invalid.3"});
+}
+
+TEST_CASE("a message of the join steps is not a request to leave: the server's close is its own", "[hooks][delivery]") {
+    json steps = {{{"step", "join"}, {"client", "a"}, {"expect", "attempt"}},
+                  {{"step", "hold"}, {"client", "a"}, {"for_ms", 300}, {"allow_disconnect", true}}};
+    Fake f({{"steps", steps}, {"checks", {{{"check", "delivery"}, {"client", "a"}}}}}, profile_of(pusher_like()));
+    f.start();
+    f.accept_all();
+    f.msg("a", kEstablished);  // the join steps send the subscribe
+    REQUIRE(sent_json(f, "a").size() == 1);
+    f.closed("a", 1000, true);  // the server closes, cleanly
+    f.advance(400ms);
+    REQUIRE(f.done());
+    auto r = f.result();
+    const auto& m = finding(r, "checks/0").measurements;
+    INFO(m.dump());
+    CHECK(m["disconnects"].size() == 1);  // counted as the server's doing
+    CHECK(m["messages"]["missed"].get<int>() >= 2);  // owed pushes until the end of the run
+}

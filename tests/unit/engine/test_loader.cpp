@@ -141,7 +141,7 @@ TEST_CASE("unknown keys, wrong types and missing parameters are errors", "[loade
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{"data":{"$regex":"(["}}}])"))
               .rfind("x.json: /steps/0/match/data/$regex: bad regex \"([\":", 0) == 0);
     CHECK(load_error(with_steps(R"([{"step":"expect","client":"a","match":{"$profile":"welcome.match","time":2}}])")) ==
-          "x.json: /steps/0/match/time: unknown key \"time\" in a profile reference (allowed: $profile, times, plus)");
+          "x.json: /steps/0/match/time: unknown key \"time\" in a profile reference (allowed: $profile, times, plus, templates)");
     CHECK(load_error(R"({"id": "a.b", "title": "t", "clients": [{"name":"a"}], "steps": [{"step":"sleep","for_ms":1}],
                          "checks": [{"check": "ordering", "client": "a"}]})") ==
           "x.json: /checks/0: check ordering needs at least one of \"first\", \"nothing_after\" or \"before\"");

@@ -1,6 +1,7 @@
 // delivery: every push the schedule promised arrived, once: the load figures of a run.
 #include "checks/common.hpp"
 #include "engine/pointer.hpp"
+#include "engine/protocol.hpp"
 
 #include <fmt/format.h>
 
@@ -23,6 +24,7 @@ public:
     TimestampFormat format = TimestampFormat::iso8601_utc;
     double interval_ms = 0, tolerance_ms = 0;
     std::int64_t max_missed = 0;
+    std::string close_request;  // the profile's close request as sent ("": it has none)
 
     void observe(CheckContext& ctx, std::size_t idx, ClientId id) override {
         const Event& e = ctx.events()[idx];
@@ -53,8 +55,11 @@ public:
             break;
         case EventKind::connect_failed: ++connect_failed_; break;
         case EventKind::sent:
-            // A close frame or a message (the close request) before the server's close: the client's choice.
-            if (c.open && e.connection == c.connection && !e.flood) c.asked_to_leave = true;
+            // A close frame or the close request before the server's close: the client's choice. Other
+            // messages (the profile's join steps, automatic replies) are not a request to leave.
+            if (c.open && e.connection == c.connection && !e.flood &&
+                (e.close_code != 0 || (!close_request.empty() && e.data == close_request)))
+                c.asked_to_leave = true;
             break;
         case EventKind::closed:
             if (!c.open || e.connection != c.connection) break;
@@ -185,7 +190,7 @@ public:
 private:
     struct PerClient {
         bool open = false, ever_connected = false, ended_by_server = false;
-        bool asked_to_leave = false;  // it sent something (the close request, a close frame) on this connection
+        bool asked_to_leave = false;  // it sent the close request or a close frame on this connection
         bool welcomed = false;        // this connection's welcome arrived
         int connection = 0;
         std::int64_t since_us = 0, pushes = 0;
@@ -246,6 +251,10 @@ std::unique_ptr<Check> make(const Params& p, std::vector<ClientId> targets, cons
     c->is_target.assign(clients.size(), 0);
     for (ClientId id : targets) c->is_target[id] = 1;
     c->targets = targets.size();
+    if (const nlohmann::json* req = p.profile().find("close_request.json")) {
+        const FramingPtr framing = framing_of(p.profile());
+        c->close_request = framing->encode(*req, nullptr).value_or("");
+    }
     c->match = p.pattern_or_profile("match", "push.match");
     // The welcome is timed when the profile (or the check) says what it looks like.
     if (p.has("welcome") || p.profile().find("welcome.match"))

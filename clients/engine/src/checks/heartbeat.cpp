@@ -28,6 +28,8 @@ public:
         PerClient& c = per_[static_cast<std::size_t>(slot_of[id])];
         switch (e.kind) {
         case EventKind::connected:
+            // A connection replaced without a `closed` (reconnect drops it unreported) is judged up to
+            // its last heartbeat only: when it really ended is not known, so its tail is not a gap.
             c.open = true;
             c.conn = e.connection;
             c.since_t = e.t_us;

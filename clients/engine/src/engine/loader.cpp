@@ -291,7 +291,14 @@ std::vector<std::string> missing_sections(const Scenario& s, const json& profile
         while (at && start <= n.size()) {
             const std::size_t dot = n.find('.', start);
             const std::string key = n.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-            at = at->is_object() && at->contains(key) ? &(*at)[key] : nullptr;
+            if (at->is_object()) {
+                at = at->contains(key) ? &(*at)[key] : nullptr;
+            } else if (at->is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
+                       key.size() < 10 && std::stoul(key) < at->size()) {
+                at = &(*at)[std::stoul(key)];  // rooms.invalid.0
+            } else {
+                at = nullptr;
+            }
             if (dot == std::string::npos) break;
             start = dot + 1;
         }

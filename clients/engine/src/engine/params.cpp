@@ -6,6 +6,7 @@
 #include "pushcheck/engine/scenario.hpp"
 #include "pushcheck/engine/step.hpp"
 
+#include "engine/templating.hpp"
 #include "engine/util.hpp"
 
 #include <fmt/format.h>
@@ -197,9 +198,14 @@ void check_refs(const json& v, const std::string& file, const std::string& ptr) 
                         throw ConfigError(file, ptr + "/$profile", "expected a dotted profile path such as \"push.interval_ms\", got " + show_json(x));
                 } else if (k == "times" || k == "plus") {
                     if (!x.is_number()) throw ConfigError(file, ptr + "/" + k, "expected a number, got " + show_json(x));
+                } else if (k == "templates") {
+                    if (x != "any")
+                        throw ConfigError(file, ptr + "/templates",
+                                          "expected \"any\" (every {{name}} string of the value matches any string), got " +
+                                              show_json(x));
                 } else {
                     throw ConfigError(file, ptr + "/" + pointer_escape(k),
-                                      "unknown key \"" + k + "\" in a profile reference (allowed: $profile, times, plus)");
+                                      "unknown key \"" + k + "\" in a profile reference (allowed: $profile, times, plus, templates)");
                 }
             }
             return;
@@ -300,6 +306,24 @@ void check_params(const std::vector<ParamSpec>& specs, const json& item, const s
 
 // ---- profile references ----
 
+namespace {
+// The value with every string holding a {{name}} template replaced by {"$type": "string"}.
+json any_templates(const json& v) {
+    if (v.is_string()) return has_templates(v) ? json{{"$type", "string"}} : v;
+    if (v.is_object()) {
+        json out = json::object();
+        for (const auto& [k, x] : v.items()) out[k] = any_templates(x);
+        return out;
+    }
+    if (v.is_array()) {
+        json out = json::array();
+        for (const auto& x : v) out.push_back(any_templates(x));
+        return out;
+    }
+    return v;
+}
+} // namespace
+
 json resolve_profile_refs(const json& v, const Profile& profile, const std::string& file, const std::string& ptr) {
     if (v.is_object()) {
         if (v.contains("$profile")) {
@@ -310,6 +334,8 @@ json resolve_profile_refs(const json& v, const Profile& profile, const std::stri
                 throw ConfigError(file, ptr,
                                   "profile \"" + profile.name + "\" has no value at \"" + path + "\"" +
                                       (profile.file.empty() ? "" : " (" + profile.file + ")"));
+            // "templates": "any": a pattern for every room or client ({{room}} matches any string).
+            if (v.contains("templates")) return any_templates(*found);
             if (!v.contains("times") && !v.contains("plus")) return *found;
             if (!found->is_number())
                 throw ConfigError(file, ptr,

@@ -96,7 +96,8 @@ std::vector<Capture> parse_captures(const json& spec, const std::string& file, c
     const auto& builtins = builtin_template_names();
     for (const auto& [name, how] : spec.items()) {
         const std::string at = ptr + "/" + pointer_escape(name);
-        if (!TextTemplate::parse("{{" + name + "}}"))
+        static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]{0,63}");
+        if (!std::regex_match(name, name_re))
             throw ConfigError(file, at, "a capture name is a template name: letters, digits and _, not starting with a digit");
         if (std::find(builtins.begin(), builtins.end(), name) != builtins.end())
             throw ConfigError(file, at, "\"" + name + "\" is a built-in template name (" + util::join(builtins) + "); choose another");
@@ -286,9 +287,10 @@ struct Builder {
                     fail("/subprotocols/expect", "\"" + *out.subprotocol + "\" is not among the offered subprotocols " + show_json(s.value("offer", json::array())));
             }
         }
-        // Templates: every name used in a hook must be a built-in or captured.
-        for (const char* key : {"join", "leave", "auto_reply"})
-            if (v.contains(key)) check_names(v[key], std::string("/") + key);
+        // Templates: every name used anywhere in the profile (hooks and patterns) must be a built-in
+        // or captured by the join or leave steps.
+        for (const auto& [key, value] : v.items())
+            if (key != "name" && key != "description") check_names(value, "/" + pointer_escape(key));
     }
 };
 

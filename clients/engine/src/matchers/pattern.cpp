@@ -71,8 +71,9 @@ struct Compiler {
                 if (!allow_profile) fail(ptr, "unresolved profile reference");
                 // Shape checked by check_param's reference checker; a placeholder matches anything.
                 for (const auto& [k, v] : spec.items())
-                    if (k != "$profile" && k != "times" && k != "plus")
-                        fail(ptr + "/" + pointer_escape(k), "unknown key \"" + k + "\" in a profile reference (allowed: $profile, times, plus)");
+                    if (k != "$profile" && k != "times" && k != "plus" && k != "templates")
+                        fail(ptr + "/" + pointer_escape(k),
+                             "unknown key \"" + k + "\" in a profile reference (allowed: $profile, times, plus, templates)");
                 if (!spec["$profile"].is_string()) fail(ptr + "/$profile", "expected a dotted profile path (a string)");
                 n.op = Op::placeholder;
                 return n;

@@ -90,15 +90,22 @@ public:
     TaskStatus on_event(StepContext& ctx, std::size_t idx) override {
         if (waiting_) return TaskStatus::running;  // the previous connection's last events
         if (sequence_ && sequence_->active()) {
-            // With expect "any", a server that ends the connection during the join steps has answered.
-            if (cfg_.expect == ConnectConfig::Expect::any && ctx.client(client).state == ConnState::closed)
+            // With expect "any" or "attempt", a server that ends the connection during the join steps has answered.
+            if ((cfg_.expect == ConnectConfig::Expect::any || cfg_.expect == ConnectConfig::Expect::attempt) &&
+                ctx.client(client).state == ConnState::closed) {
+                ctx.client(client).in_profile_steps = false;
                 return TaskStatus::passed;
+            }
             return sequence_->advance(ctx, *this);
         }
         const Event& e = ctx.event(idx);
-        if (cfg_.expect == ConnectConfig::Expect::attempt &&
-            (e.kind == EventKind::connected || e.kind == EventKind::connect_failed || e.kind == EventKind::closed))
-            return TaskStatus::passed;
+        if (cfg_.expect == ConnectConfig::Expect::attempt) {
+            // Any outcome passes; an open connection still runs the profile's join steps, leniently.
+            if (e.kind == EventKind::connected && start_sequence(ctx)) return sequence_->advance(ctx, *this);
+            if (e.kind == EventKind::connected || e.kind == EventKind::connect_failed || e.kind == EventKind::closed)
+                return TaskStatus::passed;
+            return TaskStatus::running;
+        }
         switch (e.kind) {
         case EventKind::connected: {
             if (cfg_.expect == ConnectConfig::Expect::refused)
@@ -113,10 +120,7 @@ public:
                                             proto.subprotocol->empty() ? std::string("none") : "\"" + *proto.subprotocol + "\"",
                                             util::join(c.join->subprotocols)),
                                 {idx});
-            if (c.join && c.join->join_steps && !proto.join.empty()) {
-                sequence_.emplace(proto.join);
-                return sequence_->advance(ctx, *this);
-            }
+            if (start_sequence(ctx)) return sequence_->advance(ctx, *this);
             return TaskStatus::passed;
         }
         case EventKind::connect_failed:
@@ -139,13 +143,22 @@ public:
 
     TaskStatus on_deadline(StepContext& ctx) override {
         if (waiting_) return connect(ctx);
+        if (sequence_ && sequence_->active()) return sequence_->timed_out(ctx, *this);  // lenient under attempt
         if (cfg_.expect == ConnectConfig::Expect::attempt) return TaskStatus::passed;
-        if (sequence_ && sequence_->active()) return sequence_->timed_out(ctx, *this);
         return ctx.fail(kNoClient, "connect failed: no handshake within " + scaled_text(ctx, cfg_.within_ms) + " (client " +
                                        ctx.client(client).name + ", " + *path_ + ")");
     }
 
 private:
+    // Starts the profile's join steps when this client runs them; false when there are none.
+    bool start_sequence(StepContext& ctx) {
+        const ClientState& c = ctx.client(client);
+        const Protocol& proto = ctx.protocol();
+        if (!c.join || !c.join->join_steps || proto.join.empty()) return false;
+        sequence_.emplace(proto.join, cfg_.expect == ConnectConfig::Expect::attempt);
+        return true;
+    }
+
     // The room (and the profile's join.path) rendered for this client; "" or why it cannot be.
     std::string render_target(StepContext& ctx, ClientState& c) {
         auto t = std::make_shared<JoinTarget>(*c.join);

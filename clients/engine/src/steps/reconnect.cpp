@@ -8,6 +8,7 @@ std::unique_ptr<Step> make(const Params& p) {
     ConnectConfig c;  // no target: the task reuses the client's last join
     c.within_ms = p.number_or_profile("within_ms", "timeouts.connect_ms");
     c.expect = ConnectConfig::parse_expect(p);
+    c.sequence_ms = sequence_budget_ms(p.profile().values, "join");  // the join steps run again (unless the join skipped them)
     return std::make_unique<StepOf<ConnectConfig, ConnectTask>>(std::move(c));
 }
 
