@@ -22,12 +22,15 @@ namespace pushcheck::run {
 using nlohmann::json;
 using engine::ConfigError;
 
-std::vector<std::string> expand_rooms(const std::vector<std::string>& specs) {
+std::vector<std::string> expand_rooms(const std::vector<std::string>& specs, bool paths) {
     std::vector<std::string> out;
     static const std::regex range(R"(^(.*)\{(\d+)\.\.(\d+)\}(.*)$)");
     for (const auto& spec : specs) {
         std::smatch m;
-        if (spec.empty() || spec[0] != '/') throw ConfigError("--rooms", "", "expected a path starting with '/', got '" + spec + "'");
+        if (spec.empty()) throw ConfigError("--rooms", "", "expected a room, got an empty one");
+        if (paths && spec[0] != '/')
+            throw ConfigError("--rooms", "", "expected a path starting with '/' (the profile has no join.path, so rooms are "
+                                             "paths), got '" + spec + "'");
         if (!std::regex_match(spec, m, range)) {
             out.push_back(spec);
             continue;
@@ -241,8 +244,10 @@ int load_command(RunOptions o, const LoadOptions& lo, const ConsoleStyle& style,
         DataDirs dirs = find_data_dirs();
         probe.profile = engine::load_profile(o.profile, {dirs.profiles});
         for (const auto& s : o.overrides) engine::apply_override(probe.profile, s);
+        // Rooms are request paths unless the profile's join says which path to connect to.
         rooms = expand_rooms(lo.rooms.empty() ? std::vector<std::string>{probe.profile.at("rooms.valid.0").get<std::string>()}
-                                              : lo.rooms);
+                                              : lo.rooms,
+                             probe.profile.find("join.path") == nullptr);
         scenario = build_load_scenario(lo, rooms);
     } catch (const ConfigError& e) {
         err << "pushcheck: " << e.what() << "\n";

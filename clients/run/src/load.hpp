@@ -10,7 +10,7 @@
 namespace pushcheck::run {
 
 /// "/room-{1..3}" -> /room-1, /room-2, /room-3; other paths as they are. Throws ConfigError.
-std::vector<std::string> expand_rooms(const std::vector<std::string>& specs);
+std::vector<std::string> expand_rooms(const std::vector<std::string>& specs, bool paths = true);
 /// The scenario `pushcheck load` runs. Throws ConfigError naming the option at fault.
 nlohmann::ordered_json build_load_scenario(const LoadOptions& lo, const std::vector<std::string>& rooms);
 /// Lifts the delivery check's figures (and stall_outcome's) into result.load, with `asked`

@@ -79,7 +79,7 @@ TEST_CASE("load usage errors exit 2 and name the option", "[cli][load][exit2]") 
     CHECK(o.code == 2);
     o = cli({"load", "--clients", "5", "--rooms", "nowtime"});
     CHECK(o.code == 2);
-    CHECK(o.err.find("--rooms: expected a path starting with '/', got 'nowtime'") != std::string::npos);
+    CHECK(o.err.find("--rooms: expected a path starting with '/' (the profile has no join.path, so rooms are paths), got 'nowtime'") != std::string::npos);
     o = cli({"load", "--clients", "2", "--rooms", "/r-{1..5}"});
     CHECK(o.code == 2);
     CHECK(o.err.find("5 rooms for 2 clients") != std::string::npos);
