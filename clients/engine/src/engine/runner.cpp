@@ -162,10 +162,9 @@ struct ScenarioRunner::Impl final : StepContext {
     std::shared_ptr<const Protocol> proto;
     std::uint64_t auto_replies = 0, ignored = 0;
 
+    // on_event() made the recorded event's client_id the resolved one (or none).
     const TemplateVars* vars_of(const Event& e) const {
-        if (e.client_id < table.size() && table.name(e.client_id) == e.client) return &clients[e.client_id];
-        auto id = table.find(e.client);
-        return id ? &clients[*id] : nullptr;
+        return e.client_id < clients.size() ? &clients[e.client_id] : nullptr;
     }
 
     /// Applies the profile's auto_reply rules and ignore patterns to a received message of the
@@ -530,6 +529,7 @@ std::vector<Command> ScenarioRunner::on_event(Event event, SteadyTime now) {
     auto id = event.client_id < m.table.size() && m.table.name(event.client_id) == event.client
                   ? std::optional<ClientId>(event.client_id)
                   : m.table.find(event.client);
+    event.client_id = id ? *id : UINT32_MAX;  // from here on, the resolved client (vars_of relies on it)
     // A handshake's outcome carries how long it took since the connect went out.
     if (id && (event.kind == EventKind::connected || event.kind == EventKind::connect_failed) &&
         event.connection == m.clients[*id].connection && !event.flood)

@@ -50,7 +50,7 @@ struct Handshake {
 struct Event {
     EventKind kind = EventKind::error;
     std::string client;        // client name, e.g. "a" or "m3"
-    std::uint32_t client_id = UINT32_MAX;  // the connect command's client_id, if the driver has it (a hint)
+    std::uint32_t client_id = UINT32_MAX;  // the connect command's client_id from the driver (a hint); once recorded, the resolved client
     int connection = 0;        // 0 for the first connection, +1 for every reconnect
     std::int64_t t_us = 0;     // steady clock, since scenario start
     std::size_t seq = 0;       // set by the engine: its index among every event recorded in the scenario
