@@ -247,7 +247,6 @@ struct Builder {
         if (v.contains("leave")) {
             only(v["leave"], "/leave", {"steps"});
             out.leave = sequence(v["leave"], "/leave", "leave");
-            out.has_leave = true;
         }
         if (v.contains("auto_reply")) {
             const json& a = v["auto_reply"];

@@ -74,7 +74,6 @@ struct Protocol {
     FramingPtr framing;
     std::string join_path;  // the URL path to connect to (templates allowed); "": the room is the path
     std::vector<SequenceItem> join, leave;
-    bool has_leave = false;
     std::vector<AutoReply> auto_reply;
     std::vector<PatternPtr> ignore;
     std::vector<std::string> offer;             // subprotocols offered on every join
