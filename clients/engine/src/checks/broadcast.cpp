@@ -329,8 +329,8 @@ private:
 
     std::string key_of(const Event& e, const ParsedMessage& m) const {
         if (m.kind != ParsedMessage::Kind::json) return e.data;
-        if (!key) return m.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        if (const nlohmann::json* v = resolve_pointer(m.value, *key, scratch_))
+        if (!key) return m.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (const nlohmann::json* v = resolve_pointer(m.value(), *key, scratch_))
             return v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         return "(no " + key_text + ")";
     }

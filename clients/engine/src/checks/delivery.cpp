@@ -85,10 +85,16 @@ public:
             ++c.pushes;
             Second& s = second(e.t_us);
             ++s.pushes;
-            std::string k;
+            // The key as text: a string as it is (compared in place, no copy per push), anything else dumped.
+            std::string_view k;
             if (m.kind == ParsedMessage::Kind::json) {
-                if (const nlohmann::json* v = resolve_pointer(m.value, key, scratch_)) {
-                    k = v->is_string() ? v->get<std::string>() : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                if (const nlohmann::json* v = resolve_pointer(m.value(), key, scratch_)) {
+                    if (v->is_string()) {
+                        k = v->get_ref<const std::string&>();
+                    } else {
+                        dumped_ = v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                        k = dumped_;
+                    }
                     if (auto ts = timestamp_us(*v, format); ts && e.wall_us >= *ts) {
                         latency_.add(e.wall_us - *ts);
                         s.latency.add(e.wall_us - *ts);
@@ -101,7 +107,7 @@ public:
                     ctx.keep(idx);
                 }
             }
-            c.last_key = std::move(k);
+            c.last_key.assign(k);  // reuses the client's buffer
             break;
         }
         default: break;
@@ -240,6 +246,7 @@ private:
     std::map<std::string, std::uint64_t> disconnects_;
     Histogram latency_, connect_, welcome_;
     PointerScratch scratch_;  // JSON decoded from a string on the way to the key
+    std::string dumped_;      // a key that is not a string, as text
     std::uint64_t clients_connected_ = 0, connections_ = 0, connect_failed_ = 0, received_ = 0, missed_ = 0,
                   duplicates_ = 0;
     std::size_t first_duplicate_ = 0;

@@ -30,20 +30,18 @@ public:
         const ParsedMessage& m = ctx.message(idx);
         if (!match->matches(m)) return;
         std::optional<std::int64_t> ts;
-        std::string got = "nothing (no such key)";
+        const nlohmann::json* v = nullptr;
         if (m.kind == ParsedMessage::Kind::json) {
-            const nlohmann::json* v = resolve_pointer(m.value, pointer, scratch_);
-            if (v) {
-                got = show_json(*v, 60);
-                ts = timestamp_us(*v, format);
-            }
-        } else {
-            got = "a message that is not JSON";
+            v = resolve_pointer(m.value(), pointer, scratch_);
+            if (v) ts = timestamp_us(*v, format);
         }
         if (!ts) {
             if (unreadable_++ == 0) {
                 first_unreadable_ = idx;
                 ctx.keep(idx);
+                const std::string got = m.kind != ParsedMessage::Kind::json ? "a message that is not JSON"
+                                        : v                                 ? show_json(*v, 60)
+                                                                            : "nothing (no such key)";
                 unreadable_why_ = "at " + pointer_text + ": expected " + engine::describe(format) + ", got " + got;
             }
             return;

@@ -28,6 +28,8 @@ std::size_t EventStore::add(Event e, ClientId client) {
     e.seq = index;
     Slot& s = slots_[index];
     s.event = std::move(e);
+    newest_index_ = index;
+    newest_ = &s;
     if (keep_everything_ || client == kNoClient || client >= clients_.size()) return index;
     PerClient& c = clients_[client];
     if (c.all) return index;
@@ -42,29 +44,28 @@ std::size_t EventStore::add(Event e, ClientId client) {
 }
 
 const Event& EventStore::operator[](std::size_t index) const {
-    auto it = slots_.find(index);
-    return it == slots_.end() ? not_kept() : it->second.event;
+    const Slot* s = find(index);
+    return s ? s->event : not_kept();
 }
 
-bool EventStore::kept(std::size_t index) const { return slots_.count(index) != 0; }
+bool EventStore::kept(std::size_t index) const { return find(index) != nullptr; }
 
 void EventStore::set_handling(std::size_t index, Handling h) {
-    if (auto it = slots_.find(index); it != slots_.end()) it->second.event.handling = h;
+    if (Slot* s = find(index)) s->event.handling = h;
 }
 
 const ParsedMessage& EventStore::parsed(std::size_t index, const std::function<ParsedMessage(const Event&)>& parse) {
-    auto it = slots_.find(index);
-    if (it == slots_.end()) {
+    Slot* s = find(index);
+    if (!s) {
         static const ParsedMessage none = parse(not_kept());
         return none;
     }
-    if (!it->second.parsed) it->second.parsed = std::make_unique<ParsedMessage>(parse(it->second.event));
-    return *it->second.parsed;
+    if (!s->parsed) s->parsed = std::make_unique<ParsedMessage>(parse(s->event));
+    return *s->parsed;
 }
 
 void EventStore::keep(std::size_t index) {
-    auto it = slots_.find(index);
-    if (it != slots_.end()) ++it->second.keeps;
+    if (Slot* s = find(index)) ++s->keeps;
 }
 
 void EventStore::release(std::size_t index) {
@@ -99,7 +100,9 @@ void EventStore::trim(ClientId client, std::size_t needed, const std::function<b
 }
 
 void EventStore::drop_if_unused(std::unordered_map<std::size_t, Slot>::iterator it) {
-    if (it->second.keeps == 0 && !it->second.window) slots_.erase(it);
+    if (it->second.keeps != 0 || it->second.window) return;
+    if (&it->second == newest_) newest_ = nullptr;
+    slots_.erase(it);
 }
 
 std::vector<Event> EventStore::take() {
@@ -117,6 +120,7 @@ std::vector<Event> EventStore::take() {
         out.push_back(std::move(s.event));
     }
     slots_.clear();
+    newest_ = nullptr;
     for (auto& c : clients_) c.last.clear();
     return out;
 }

@@ -61,11 +61,20 @@ private:
     };
 
     void drop_if_unused(std::unordered_map<std::size_t, Slot>::iterator it);
+    /// The slot of `index`, or nullptr. The newest event is read several times per event
+    /// (by the runner, every check and the steps): it is found without hashing.
+    Slot* find(std::size_t index) const {
+        if (index == newest_index_ && newest_) return newest_;
+        auto it = slots_.find(index);
+        return it == slots_.end() ? nullptr : const_cast<Slot*>(&it->second);
+    }
 
     std::size_t keep_first_, keep_last_, windowed_;
     bool keep_everything_;
     std::size_t next_ = 0;
     std::unordered_map<std::size_t, Slot> slots_;
+    std::size_t newest_index_ = 0;
+    Slot* newest_ = nullptr;  // the slot of newest_index_ (nodes do not move), nullptr once erased
     std::vector<PerClient> clients_;
 };
 

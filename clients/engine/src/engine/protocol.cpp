@@ -71,7 +71,7 @@ std::optional<std::string> Capture::take(const ParsedMessage& m, const std::stri
     std::string text;
     if (pointer) {
         PointerScratch scratch;
-        const json* v = m.kind == ParsedMessage::Kind::json ? resolve_pointer(m.value, *pointer, scratch) : nullptr;
+        const json* v = m.kind == ParsedMessage::Kind::json ? resolve_pointer(m.value(), *pointer, scratch) : nullptr;
         if (!v) {
             if (why) *why = "capture " + name + ": the message has nothing at " + pointer_text;
             return std::nullopt;

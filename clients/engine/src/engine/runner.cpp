@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <queue>
+#include <string_view>
+#include <unordered_map>
 
 namespace pushcheck::engine {
 
@@ -150,10 +152,23 @@ struct ScenarioRunner::Impl final : StepContext {
     const Event& event(std::size_t i) const override { return (*store)[i]; }
     const ParsedMessage& message(std::size_t i) override {
         return store->parsed(i, [this](const Event& e) {
-            ParsedMessage pm = proto->framing->decode(e.data, e.binary, options.max_json_depth);
+            ParsedMessage pm = decoded(e);
             pm.vars = vars_of(e);
             return pm;
         });
+    }
+    // Every member of a room receives the same text: it is decoded once, and the copies share the
+    // parsed value. A few recent texts are remembered (64 of at most 4 KiB: the rooms of one tick).
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, ParsedMessage, TextHash, std::equal_to<>> recent_texts;
+    ParsedMessage decoded(const Event& e) {
+        if (e.binary || e.data.size() > 4096) return proto->framing->decode(e.data, e.binary, options.max_json_depth);
+        if (auto it = recent_texts.find(std::string_view(e.data)); it != recent_texts.end()) return it->second;
+        if (recent_texts.size() >= 64) recent_texts.clear();
+        return recent_texts.emplace(e.data, proto->framing->decode(e.data, false, options.max_json_depth)).first->second;
     }
     void emit(Command c) override { out.push_back(std::move(c)); }
     const Protocol& protocol() const override { return *proto; }
@@ -679,7 +694,7 @@ ScenarioResult ScenarioRunner::result() {
         for (auto& e : r.transcript.events)
             if ((e.kind == EventKind::received || e.kind == EventKind::sent) && !e.flood) {
                 ParsedMessage pm = m.proto->framing->decode(e.data, e.binary, m.options.max_json_depth);
-                if (pm.kind == ParsedMessage::Kind::json) e.decoded = pm.value.dump(-1, ' ', false, json::error_handler_t::replace);
+                if (pm.kind == ParsedMessage::Kind::json) e.decoded = pm.value().dump(-1, ' ', false, json::error_handler_t::replace);
             }
     auto position = [&r](std::size_t seq) -> std::optional<std::size_t> {
         const auto& ev = r.transcript.events;

@@ -295,7 +295,7 @@ public:
         Decoder d{data, max_depth, {}, {}};
         if (d.run()) {
             m.kind = ParsedMessage::Kind::json;
-            m.value = std::move(d.value);
+            m.set_value(std::move(d.value));
         } else if (d.too_deep) {
             m.kind = ParsedMessage::Kind::too_deep;
             m.depth_limit = max_depth;

@@ -41,6 +41,11 @@ std::string text_preview(std::string_view data) {
     return s;
 }
 
+const nlohmann::json& ParsedMessage::null_value() noexcept {
+    static const nlohmann::json null;
+    return null;
+}
+
 ParsedMessage parse_message(std::string_view data, bool binary, int max_depth) {
     ParsedMessage m;
     m.size = data.size();
@@ -53,13 +58,13 @@ ParsedMessage parse_message(std::string_view data, bool binary, int max_depth) {
         m.depth_limit = max_depth;
         return m;
     }
-    m.value = nlohmann::json::parse(data, nullptr, false);
-    if (m.value.is_discarded()) {
+    nlohmann::json v = nlohmann::json::parse(data, nullptr, false);
+    if (v.is_discarded()) {
         m.kind = ParsedMessage::Kind::not_json;
-        m.value = nullptr;
         m.preview = text_preview(data);
     } else {
         m.kind = ParsedMessage::Kind::json;
+        m.set_value(std::move(v));
     }
     return m;
 }

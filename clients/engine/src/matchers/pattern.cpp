@@ -399,7 +399,7 @@ bool Pattern::matches(const json& v, std::string* why, const TemplateVars* vars)
 }
 
 bool Pattern::matches(const ParsedMessage& m, std::string* why) const {
-    if (m.kind == ParsedMessage::Kind::json) return matches(m.value, why, m.vars);
+    if (m.kind == ParsedMessage::Kind::json) return matches(m.value(), why, m.vars);
     if (ok_non_json(*root_)) return true;
     if (why) {
         if (m.kind == ParsedMessage::Kind::too_deep)

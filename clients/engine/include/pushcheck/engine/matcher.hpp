@@ -25,10 +25,17 @@ struct ParsedMessage {
     Kind kind = Kind::not_json;
     int depth_limit = 0;     // too_deep: the limit it crossed
     std::size_t size = 0;    // payload bytes (for "a binary message of N bytes")
-    nlohmann::json value;    // json: the parsed value
+    /// json: the parsed value (null otherwise). Copies of a ParsedMessage share it, so that
+    /// the members of a room that received the same text share one parse.
+    const nlohmann::json& value() const noexcept { return value_ ? *value_ : null_value(); }
+    void set_value(nlohmann::json v) { value_ = std::make_shared<const nlohmann::json>(std::move(v)); }
     std::string preview;     // not_json, undecodable: the start of the text, for explanations
     std::string problem;     // undecodable: why, e.g. "not a Socket.IO packet: unknown packet type '9'"
     const TemplateVars* vars = nullptr;  // the receiving client's template values (set by the runner)
+
+private:
+    static const nlohmann::json& null_value() noexcept;
+    std::shared_ptr<const nlohmann::json> value_;
 };
 
 /// Parses a payload once. Text nesting deeper than `max_depth` ('[' and '{' outside strings)
