@@ -7,7 +7,9 @@
 // directly, as before.
 //
 // Per connection: a read loop coroutine that always has a read pending (messages are
-// timestamped when they complete, pings are answered by Beast at once) and a command queue
+// timestamped when they complete, pings are answered by Beast at once; on a plain connection
+// the frame filter in Guarded takes whole data frames straight from the socket's bytes, so a
+// push costs one read and no Beast operation) and a command queue
 // drained by one coroutine at a time (so at most one write is in flight and commands run
 // in order). Deadlines: one "op" timer per connection bounds connect, writes and closes;
 // an "end" timer bounds Beast's teardown after a close frame or a protocol error.
@@ -22,16 +24,20 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket/detail/utf8_checker.hpp>
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -65,6 +71,8 @@ public:
     virtual void drop_now() = 0;
     /// Beast started its teardown (close frame or failed connection): bound it.
     virtual void on_teardown() = 0;
+    /// A whole data frame the frame filter took (see Guarded), completed by a read at `t`.
+    virtual void frame_message(bool binary, const char* data, std::size_t size, SteadyTime t, std::int64_t wall_us) = 0;
     /// The session gave up on this connection: never call back into it again (any thread).
     virtual void detach() = 0;
     /// Runs on another thread than the engine: called through its io_context only.
@@ -114,10 +122,32 @@ private:
     std::vector<Item> batch_;  // engine thread only
 };
 
-/// Beast's next layer: forwards I/O unchanged and tells the connection when Beast starts
-/// tearing the transport down, so that a server that never closes cannot stall it.
+/// Where the frame filter of a plain connection stands (see Guarded).
+enum class Gate : std::uint8_t {
+    off,        // reads pass straight to the socket (TLS, or a handshake Beast read past its header)
+    handshake,  // the upgrade: Beast gets the response up to the end of its header, not a byte more
+    frames,     // open: whole unfragmented data frames are taken here, the rest goes to Beast
+};
+
+/// Beast's next layer. It tells the connection when Beast starts tearing the transport down, so
+/// that a server that never closes cannot stall it, parks reads while paused, and keeps the first
+/// bytes of the upgrade for the failure text.
+///
+/// On a plain connection it is also the frame filter of the receive path. It reads the socket
+/// itself (into a buffer of its own that follows the reads' sizes) and takes every whole,
+/// unfragmented, unmasked text or binary frame within the size limit, with valid UTF-8 for text,
+/// straight to the connection (Conn::frame_message), stamped when the read that completed it
+/// returned. Beast sees only the other frames (control frames, fragments, anything it would reject)
+/// and only up to the end of the frame it is reading, so its own buffer is empty whenever it
+/// returns a message and Beast's state never depends on a frame it did not see. Frames are taken
+/// only while Beast has a read pending here, in stream order: after a frame is handed to Beast
+/// nothing more is taken until Beast asks again, so a pong or a close is reported before the
+/// pushes behind it. During the upgrade Beast gets the response only up to the end of its header,
+/// so that the first frames stay here.
 template <class Next>
 class Guarded {
+    static constexpr bool kFilter = std::is_same_v<Next, tcp::socket>;
+
 public:
     using executor_type = typename Next::executor_type;
 
@@ -128,11 +158,17 @@ public:
     Next& next_layer() noexcept { return next_; }
     const Next& next_layer() const noexcept { return next_; }
 
-    // While paused, a read is parked here (the socket is not read) until resume().
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& b, Token&& token) {
         return net::async_initiate<Token, void(error_code, std::size_t)>(
             [this](auto handler, const MutableBuffers& bufs) {
+                if constexpr (kFilter) {
+                    if (gate_ != Gate::off || !pending().empty()) {
+                        pump(std::make_unique<Request<decltype(handler), MutableBuffers>>(std::move(handler), bufs,
+                                                                                          next_.get_executor()));
+                        return;
+                    }
+                }
                 if (paused_) {
                     parked_ = std::make_unique<Parked<decltype(handler), MutableBuffers>>(std::move(handler), bufs);
                     return;
@@ -150,6 +186,10 @@ public:
     void resume() {
         paused_ = false;
         if (auto p = std::move(parked_)) p->start(next_);
+        if constexpr (kFilter) {
+            drained_ = false;  // readiness while paused went unreported
+            if (auto r = std::move(parked_request_)) pump(std::move(r));
+        }
     }
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& b, Token&& token) {
@@ -165,8 +205,23 @@ public:
 
     detail::Prelude& prelude() noexcept { return prelude_; }
 
+    /// Before the upgrade request: Beast will get the response only up to the end of its header.
+    void begin_handshake() {
+        prelude_.recording = true;
+        if constexpr (kFilter) gate_ = Gate::handshake;
+    }
+    /// The upgrade is over (`ok`: the connection is open): from here on whole frames are taken
+    /// here, unless Beast read past the response's header.
+    void end_handshake(bool ok) {
+        prelude_.recording = false;
+        if constexpr (kFilter) {
+            gate_ = ok && header_exact_ ? Gate::frames : Gate::off;
+            restamp_ = true;  // frames read with the response count as arriving once the connection is open
+        }
+    }
+
 private:
-    // During the opening handshake: keep the first bytes for the failure text.
+    // During the opening handshake (TLS): keep the first bytes for the failure text.
     template <class MutableBuffers, class Handler>
     void read_recorded(const MutableBuffers& b, Handler&& handler) {
         net::async_compose<Handler, void(error_code, std::size_t)>(
@@ -200,11 +255,287 @@ private:
         Buffers buffers;
     };
 
+    // ---- the frame filter (plain connections) ----
+
+    /// One read of Beast's, waiting here for bytes.
+    struct ReadRequest {
+        virtual ~ReadRequest() = default;
+        virtual std::size_t room() const = 0;
+        virtual std::size_t fill(const char* p, std::size_t n) = 0;
+        /// Completes the read through the handler's executor, never from inside this call.
+        virtual void complete(error_code ec, std::size_t n) = 0;
+    };
+    template <class Handler, class Buffers>
+    struct Request final : ReadRequest {
+        Request(Handler h, const Buffers& b, executor_type ex) : handler(std::move(h)), buffers(b), io(std::move(ex)) {}
+        std::size_t room() const override { return net::buffer_size(buffers); }
+        std::size_t fill(const char* p, std::size_t n) override { return net::buffer_copy(buffers, net::buffer(p, n)); }
+        void complete(error_code ec, std::size_t n) override {
+            auto ex = net::get_associated_executor(handler, io);
+            net::post(ex, beast::bind_front_handler(std::move(handler), ec, n));
+        }
+        Handler handler;
+        Buffers buffers;
+        executor_type io;
+    };
+    using RequestPtr = std::unique_ptr<ReadRequest>;
+
+    /// The bytes read and not yet taken or handed to Beast: in raw_, or (within one pump()) still
+    /// in the thread's buffer.
+    std::string_view pending() const {
+        return scratch_n_ ? std::string_view(scratch_p_, scratch_n_) : std::string_view(raw_).substr(head_);
+    }
+    void consume(std::size_t n) {
+        if (scratch_n_) {
+            scratch_p_ += n;
+            scratch_n_ -= n;
+            return;
+        }
+        head_ += n;
+        if (head_ >= raw_.size()) {
+            raw_.clear();
+            head_ = 0;
+            if (raw_.capacity() > 4096) std::string().swap(raw_);
+        }
+    }
+    /// Moves what is left in the thread's buffer into raw_: before pump() returns, since the
+    /// thread's next read, for any connection, overwrites that buffer.
+    void stash() {
+        if (!scratch_n_) return;
+        if (head_ > 0) {
+            raw_.erase(0, head_);
+            head_ = 0;
+        }
+        raw_.append(scratch_p_, scratch_n_);
+        scratch_n_ = 0;
+    }
+
+    /// The pending bytes Beast may take now.
+    std::size_t beast_share() {
+        const std::string_view in = pending();
+        switch (gate_) {
+        case Gate::off: return in.size();
+        case Gate::handshake: {
+            if (header_seen_) {  // Beast reads on past the header: a body, so not a successful upgrade
+                header_exact_ = false;
+                return in.size();
+            }
+            // Up to the blank line that ends the header (it may start in bytes already handed over).
+            const std::string_view head = in.substr(0, 64 * 1024);
+            const std::string joined = tail_ + std::string(head);
+            const auto end = joined.find("\r\n\r\n");
+            if (end == std::string::npos) return head.size();
+            return end + 4 - tail_.size();
+        }
+        case Gate::frames:
+            if (read_error_) return in.size();  // the end of the stream: Beast reports it as it would
+            return std::min(beast_left_, in.size());
+        }
+        return 0;
+    }
+
+    void handed_to_beast(std::size_t n) {
+        const std::string_view given = pending().substr(0, n);
+        if (gate_ == Gate::handshake) {
+            prelude_.add(given.data(), given.size());
+            if (!header_seen_) {
+                tail_.append(given);
+                if (tail_.find("\r\n\r\n") != std::string::npos) {
+                    header_seen_ = true;
+                    header_exact_ = tail_.compare(tail_.size() - 4, 4, "\r\n\r\n") == 0;
+                }
+                if (tail_.size() > 3) tail_.erase(0, tail_.size() - 3);
+            }
+        }
+        if (gate_ == Gate::frames) beast_left_ -= std::min(beast_left_, n);
+        consume(n);
+    }
+
+    /// Takes the whole simple frames at the front of the pending bytes; stops at a frame for Beast
+    /// (setting beast_left_) or at an incomplete frame.
+    void take_frames() {
+        while (beast_left_ == 0) {
+            const std::string_view in = pending();
+            const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+            const std::size_t have = in.size();
+            if (have < 2) return;
+            const bool fin = p[0] & 0x80, rsv = p[0] & 0x70, masked = p[1] & 0x80;
+            const unsigned op = p[0] & 0x0f, len7 = p[1] & 0x7f;
+            const std::size_t header = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked ? 4 : 0);
+            if (have < header) return;
+            std::uint64_t len = len7;
+            bool minimal = true;  // Beast rejects a length in more bytes than it needs
+            if (len7 == 126) {
+                len = (std::uint64_t{p[2]} << 8) | p[3];
+                minimal = len >= 126;
+            } else if (len7 == 127) {
+                len = 0;
+                for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
+                minimal = len >= 65536 && !(len >> 63);
+            }
+            const std::uint64_t total64 = len > UINT64_MAX - header ? UINT64_MAX : len + header;
+            const std::size_t total = total64 > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(total64);
+            const bool data = op == 1 || op == 2;
+            bool simple = !fragmented_ && fin && !rsv && !masked && data && minimal &&
+                          (max_message_ == 0 || len <= max_message_);
+            if (simple && have < total) return;  // the rest is on its way
+            if (simple && op == 1 && !beast::websocket::detail::check_utf8(in.data() + header, len)) simple = false;
+            if (!simple) {  // Beast's, whole; a fragmented message is Beast's until its last frame
+                if (data && !fin) fragmented_ = true;
+                if (op == 0 && fin) fragmented_ = false;
+                beast_left_ = total;
+                return;
+            }
+            owner_->frame_message(op == 2, in.data() + header, len, arrived_, arrived_wall_);
+            consume(total);
+        }
+    }
+
+    /// Serves Beast's read `r`: hands it its bytes, takes the frames that are not its, and reads
+    /// the socket when neither has enough.
+    void pump(RequestPtr r) {
+        if constexpr (kFilter) {
+            int reads = 0;
+            for (;;) {
+                if (paused_) {
+                    stash();
+                    parked_request_ = std::move(r);
+                    return;
+                }
+                if (r->room() == 0) {
+                    stash();
+                    r->complete({}, 0);
+                    return;
+                }
+                if (gate_ == Gate::frames && !read_error_) {
+                    if (restamp_) {
+                        restamp_ = false;
+                        arrived_ = Clock::now();
+                        arrived_wall_ = detail::wall_us_now();
+                    }
+                    take_frames();
+                }
+                if (const std::size_t k = beast_share(); k > 0) {
+                    const std::size_t n = r->fill(pending().data(), k);
+                    handed_to_beast(n);
+                    stash();
+                    // Until Beast asks again nothing reads the socket: the next request reads at once.
+                    drained_ = false;
+                    r->complete({}, n);
+                    return;
+                }
+                if (read_error_) {
+                    stash();
+                    r->complete(*read_error_, 0);
+                    return;
+                }
+                stash();
+                if (drained_) {  // the last read emptied the socket: wait for more
+                    wait(std::move(r));
+                    return;
+                }
+                if (reads == kReadsPerTurn) {  // a server that never stops sending must not starve the others
+                    net::post(next_.get_executor(), [this, r = std::move(r)]() mutable { pump(std::move(r)); });
+                    return;
+                }
+                read_once();
+                ++reads;
+            }
+        } else {
+            (void)r;
+        }
+    }
+
+    /// Reads into the connection's own buffer once the socket has bytes. (A wait for readiness
+    /// would do without the buffer, but Asio re-arms the descriptor with epoll_ctl(2) for every
+    /// wait: a system call per push.) The buffer starts at 512 bytes and follows the reads' sizes.
+    void wait(RequestPtr r) {
+        if (!buf_ || buf_size_ != buf_want_) {
+            buf_size_ = buf_want_;
+            buf_.reset(new char[buf_size_]);
+        }
+        next_.async_read_some(net::buffer(buf_.get(), buf_size_), [this, r = std::move(r)](error_code ec, std::size_t n) mutable {
+            if (ec) {
+                read_error_ = ec;
+            } else {
+                arrived_ = Clock::now();
+                arrived_wall_ = detail::wall_us_now();
+                drained_ = n < buf_size_;
+                if (n == buf_size_)
+                    buf_want_ = std::min(buf_size_ * 2, kScratch);
+                else if (n < buf_size_ / 4)
+                    buf_want_ = std::max(buf_size_ / 2, kBufMin);
+                if (head_ < raw_.size()) {  // after bytes already waiting
+                    raw_.append(buf_.get(), n);
+                } else {
+                    scratch_p_ = buf_.get();  // pending() reads it in place; stash() keeps what is left
+                    scratch_n_ = n;
+                }
+            }
+            pump(std::move(r));
+        });
+    }
+
+    /// One recv(2) into the thread's buffer, when the socket may hold bytes nobody waited for. Sets drained_ when the socket had no more, read_error_
+    /// at the end of the stream or on an error.
+    void read_once() {
+        static thread_local std::unique_ptr<char[]> scratch(new char[kScratch]);
+        stash();
+        const ssize_t n = ::recv(next_.native_handle(), scratch.get(), kScratch, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                drained_ = true;
+            else if (errno != EINTR)
+                read_error_ = error_code(errno, boost::system::system_category());
+            return;
+        }
+        if (n == 0) {
+            read_error_ = error_code(net::error::eof);
+            return;
+        }
+        arrived_ = Clock::now();
+        arrived_wall_ = detail::wall_us_now();
+        drained_ = static_cast<std::size_t>(n) < kScratch;
+        if (head_ < raw_.size()) {  // after bytes already waiting
+            raw_.append(scratch.get(), static_cast<std::size_t>(n));
+        } else {
+            scratch_p_ = scratch.get();
+            scratch_n_ = static_cast<std::size_t>(n);
+        }
+    }
+
+    static constexpr int kReadsPerTurn = 16;
+    static constexpr std::size_t kBufMin = 512;
+    static constexpr std::size_t kScratch = 64 * 1024;
+
     Next next_;
     Conn* owner_;
     detail::Prelude prelude_;
     bool paused_ = false;
     std::unique_ptr<ParkedRead> parked_;
+    // the frame filter
+    Gate gate_ = Gate::off;
+    std::string raw_;               // read from the socket, not yet taken or handed to Beast (from head_ on)
+    std::size_t head_ = 0;
+    const char* scratch_p_ = nullptr;  // within pump(): pending bytes still in the thread's buffer
+    std::size_t scratch_n_ = 0;
+    std::size_t beast_left_ = 0;    // bytes of the frame Beast is reading that it has not had yet
+    bool fragmented_ = false;       // Beast is inside a fragmented message: every frame is its
+    std::optional<error_code> read_error_;  // the socket's end, handed to Beast once raw_ is empty
+    bool drained_ = false;          // the last read left the socket empty, and nobody stopped reading since
+    SteadyTime arrived_{};          // when the last recv(2) returned bytes
+    bool restamp_ = false;          // raw_ holds frames read before the connection was open
+    std::int64_t arrived_wall_ = 0;
+    std::size_t max_message_ = 0;   // Beast's read_message_max (0: none)
+    std::string tail_;              // handshake: the last bytes handed to Beast, for a header end across reads
+    bool header_seen_ = false;      // handshake: the header's end was handed to Beast
+    bool header_exact_ = false;     // ... and not a byte more
+    std::unique_ptr<ReadRequest> parked_request_;
+    std::unique_ptr<char[]> buf_;   // wait()'s read buffer
+    std::size_t buf_size_ = 0, buf_want_ = kBufMin;
+
+public:
+    void set_max_message(std::size_t n) { max_message_ = n; }
 };
 
 class AsyncDriverImpl;
@@ -447,6 +778,10 @@ public:
         kill_socket();
     }
 
+    void frame_message(bool binary, const char* data, std::size_t size, SteadyTime t, std::int64_t wall_us) override {
+        if (!quiet_ && state_ == State::open) report_received(binary, size, std::string(data, size), t, wall_us);
+    }
+
     void on_teardown() override {
         if (end_armed_ || state_ == State::closed) return;
         end_armed_ = true;
@@ -616,10 +951,11 @@ private:
 
         detail::prepare_upgrade(ws_, t_, c);
         websocket::response_type res;
-        ws_.next_layer().prelude().recording = true;
+        ws_.next_layer().set_max_message(t_.max_message_bytes);
+        ws_.next_layer().begin_handshake();
         auto [hec] = co_await ws_.async_handshake(res, detail::host_field(t_.url),
                                                   detail::request_target(t_.url, c.path), tuple_awaitable);
-        ws_.next_layer().prelude().recording = false;
+        ws_.next_layer().end_handshake(!hec && state_ != State::closed);
         if (state_ == State::closed) co_return;
         if (hec) {
             fail_stage(Stage::upgrade, hec, c, &res);

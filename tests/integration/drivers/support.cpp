@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -227,6 +228,8 @@ RawPeer::RawPeer(std::function<void(RawConn&)> script) {
         if (::poll(&p, 1, 10000) <= 0) return;
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) return;
+        int one = 1;  // every send() its own segment, so that a peer can cut frames across the client's reads
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         RawConn c(fd);
         script(c);
         ::close(fd);
