@@ -281,14 +281,14 @@ private:
     using RequestPtr = std::unique_ptr<ReadRequest>;
 
     /// The bytes read and not yet taken or handed to Beast: in raw_, or (within one pump()) still
-    /// in the thread's buffer.
+    /// in the read buffer.
     std::string_view pending() const {
-        return scratch_n_ ? std::string_view(scratch_p_, scratch_n_) : std::string_view(raw_).substr(head_);
+        return view_n_ ? std::string_view(view_p_, view_n_) : std::string_view(raw_).substr(head_);
     }
     void consume(std::size_t n) {
-        if (scratch_n_) {
-            scratch_p_ += n;
-            scratch_n_ -= n;
+        if (view_n_) {
+            view_p_ += n;
+            view_n_ -= n;
             return;
         }
         head_ += n;
@@ -298,16 +298,16 @@ private:
             if (raw_.capacity() > 4096) std::string().swap(raw_);
         }
     }
-    /// Moves what is left in the thread's buffer into raw_: before pump() returns, since the
-    /// thread's next read, for any connection, overwrites that buffer.
+    /// Moves what is left in the read buffer into raw_: before pump() returns or reads again, since
+    /// the next read overwrites that buffer.
     void stash() {
-        if (!scratch_n_) return;
+        if (!view_n_) return;
         if (head_ > 0) {
             raw_.erase(0, head_);
             head_ = 0;
         }
-        raw_.append(scratch_p_, scratch_n_);
-        scratch_n_ = 0;
+        raw_.append(view_p_, view_n_);
+        view_n_ = 0;
     }
 
     /// The pending bytes Beast may take now.
@@ -446,42 +446,26 @@ private:
         }
     }
 
-    /// Reads into the connection's own buffer once the socket has bytes. (A wait for readiness
-    /// would do without the buffer, but Asio re-arms the descriptor with epoll_ctl(2) for every
-    /// wait: a system call per push.) The buffer starts at 512 bytes and follows the reads' sizes.
+    /// Reads into the read buffer once the socket has bytes. (A wait for readiness would do without
+    /// the buffer, but Asio re-arms the descriptor with epoll_ctl(2) for every wait: a system call
+    /// per push.)
     void wait(RequestPtr r) {
-        if (!buf_ || buf_size_ != buf_want_) {
-            buf_size_ = buf_want_;
-            buf_.reset(new char[buf_size_]);
-        }
+        size_buffer();
         next_.async_read_some(net::buffer(buf_.get(), buf_size_), [this, r = std::move(r)](error_code ec, std::size_t n) mutable {
-            if (ec) {
+            if (ec)
                 read_error_ = ec;
-            } else {
-                arrived_ = Clock::now();
-                arrived_wall_ = detail::wall_us_now();
-                drained_ = n < buf_size_;
-                if (n == buf_size_)
-                    buf_want_ = std::min(buf_size_ * 2, kScratch);
-                else if (n < buf_size_ / 4)
-                    buf_want_ = std::max(buf_size_ / 2, kBufMin);
-                if (head_ < raw_.size()) {  // after bytes already waiting
-                    raw_.append(buf_.get(), n);
-                } else {
-                    scratch_p_ = buf_.get();  // pending() reads it in place; stash() keeps what is left
-                    scratch_n_ = n;
-                }
-            }
+            else
+                arrived(n);
             pump(std::move(r));
         });
     }
 
-    /// One recv(2) into the thread's buffer, when the socket may hold bytes nobody waited for. Sets drained_ when the socket had no more, read_error_
-    /// at the end of the stream or on an error.
+    /// One recv(2) at once, when the socket may hold bytes nobody waited for. Sets drained_ when the
+    /// socket had none, read_error_ at the end of the stream or on an error.
     void read_once() {
-        static thread_local std::unique_ptr<char[]> scratch(new char[kScratch]);
         stash();
-        const ssize_t n = ::recv(next_.native_handle(), scratch.get(), kScratch, MSG_DONTWAIT);
+        size_buffer();
+        const ssize_t n = ::recv(next_.native_handle(), buf_.get(), buf_size_, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 drained_ = true;
@@ -493,20 +477,37 @@ private:
             read_error_ = error_code(net::error::eof);
             return;
         }
+        arrived(static_cast<std::size_t>(n));
+    }
+
+    /// The read buffer at the size the last reads asked for: 512 bytes to start with, doubled after
+    /// a read that filled it (up to 64 KiB), halved after one that used less than a quarter.
+    /// Called only when nothing pending points into it.
+    void size_buffer() {
+        if (buf_ && buf_size_ == buf_want_) return;
+        buf_size_ = buf_want_;
+        buf_.reset(new char[buf_size_]);
+    }
+
+    /// `n` bytes were read into the read buffer just now.
+    void arrived(std::size_t n) {
         arrived_ = Clock::now();
         arrived_wall_ = detail::wall_us_now();
-        drained_ = static_cast<std::size_t>(n) < kScratch;
+        drained_ = n < buf_size_;
+        if (n == buf_size_)
+            buf_want_ = std::min(buf_size_ * 2, kBufMax);
+        else if (n < buf_size_ / 4)
+            buf_want_ = std::max(buf_size_ / 2, kBufMin);
         if (head_ < raw_.size()) {  // after bytes already waiting
-            raw_.append(scratch.get(), static_cast<std::size_t>(n));
+            raw_.append(buf_.get(), n);
         } else {
-            scratch_p_ = scratch.get();
-            scratch_n_ = static_cast<std::size_t>(n);
+            view_p_ = buf_.get();  // pending() reads them in place; stash() keeps what is left
+            view_n_ = n;
         }
     }
 
     static constexpr int kReadsPerTurn = 16;
-    static constexpr std::size_t kBufMin = 512;
-    static constexpr std::size_t kScratch = 64 * 1024;
+    static constexpr std::size_t kBufMin = 512, kBufMax = 64 * 1024;
 
     Next next_;
     Conn* owner_;
@@ -517,8 +518,8 @@ private:
     Gate gate_ = Gate::off;
     std::string raw_;               // read from the socket, not yet taken or handed to Beast (from head_ on)
     std::size_t head_ = 0;
-    const char* scratch_p_ = nullptr;  // within pump(): pending bytes still in the thread's buffer
-    std::size_t scratch_n_ = 0;
+    const char* view_p_ = nullptr;  // within pump(): pending bytes still in the read buffer
+    std::size_t view_n_ = 0;
     std::size_t beast_left_ = 0;    // bytes of the frame Beast is reading that it has not had yet
     bool fragmented_ = false;       // Beast is inside a fragmented message: every frame is its
     std::optional<error_code> read_error_;  // the socket's end, handed to Beast once raw_ is empty
@@ -531,7 +532,7 @@ private:
     bool header_seen_ = false;      // handshake: the header's end was handed to Beast
     bool header_exact_ = false;     // ... and not a byte more
     std::unique_ptr<ReadRequest> parked_request_;
-    std::unique_ptr<char[]> buf_;   // wait()'s read buffer
+    std::unique_ptr<char[]> buf_;   // the read buffer (size_buffer())
     std::size_t buf_size_ = 0, buf_want_ = kBufMin;
 
 public:
